@@ -1,0 +1,49 @@
+# Front door: `make` builds build/skelact, `make demo` runs the main job,
+# `make check` runs every test. CMake does the real work.
+BUILD       ?= build
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 30
+
+.PHONY: all build demo check check-sanitize fuzz fuzz-check bench clean
+
+all: build
+
+build:
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	./$(BUILD)/skelact demo
+
+check: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The same tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang).
+check-sanitize:
+	@CC=clang cmake -S . -B build-sanitize -DSK_SANITIZE=ON >/dev/null
+	@cmake --build build-sanitize -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir build-sanitize --output-on-failure -j $(JOBS)
+
+# libFuzzer builds of every decoder's fuzz target.
+fuzz:
+	@CC=clang cmake -S . -B build-fuzz -DSK_FUZZ=ON -DSK_SANITIZE=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+
+# Each fuzz target for FUZZ_SECONDS on a scratch copy of its kept corpus.
+fuzz-check: fuzz
+	@set -e; for f in build-fuzz/fuzz_*; do \
+	  case $$f in *_replay) continue;; esac; \
+	  name=$$(basename $$f); tmp=$$(mktemp -d); \
+	  cp -r fuzz/corpus/$$name/. $$tmp/ 2>/dev/null || true; \
+	  echo "fuzzing $$name for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 $$tmp 2>&1 | tail -4; \
+	  rm -rf $$tmp; \
+	done
+
+bench: build
+	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b; done
+
+clean:
+	rm -rf $(BUILD) build-sanitize build-fuzz

@@ -1,0 +1,12 @@
+/* skelact record: placeholder until the streaming part lands (issue 2). */
+#include <stdio.h>
+
+#include "cli.h"
+
+int sk_cmd_record(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "skelact record: not available in this build yet\n");
+    return 1;
+}

@@ -1,0 +1,122 @@
+/* skelact nn: models trained and run by skelact itself.
+ *
+ * A model maps a window of W feature vectors (W, C) to K class
+ * probabilities. Architectures:
+ *
+ *   gru   L stacked GRU layers of H units (PyTorch's equations and gate order
+ *         r, z, n), the last step's hidden state -> dense (K).
+ *   lstm  L stacked LSTM layers of H units (PyTorch's gate order i, f, g, o),
+ *         the last step's hidden state -> dense (K).
+ *   tcn   L causal 1-D convolutions of H channels, kernel k, dilation 2^l for
+ *         layer l (1, 2, 4, 8, ...), each followed by ReLU; from layer 1 on a
+ *         residual connection adds the layer's input. The last step -> dense (K).
+ *
+ * All parameters live in one float32 buffer, in this order (C_l is the
+ * input size of layer l: C for l = 0, H after):
+ *
+ *   gru,  per layer: w_ih (3H, C_l), w_hh (3H, H), b_ih (3H), b_hh (3H)
+ *   lstm, per layer: w_ih (4H, C_l), w_hh (4H, H), b_ih (4H), b_hh (4H)
+ *   tcn,  per layer: w (H, C_l, k), b (H)        (PyTorch Conv1d layout)
+ *   then the head:   w_out (K, H), b_out (K)
+ *
+ * Gradients and the optimizer's moments use the same layout.
+ */
+#ifndef SKELACT_NN_H
+#define SKELACT_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "skelact/frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef SK_MAX_CLASSES
+#define SK_MAX_CLASSES 64 /* labels a model file may name */
+#endif
+#ifndef SK_LABEL_LEN
+#define SK_LABEL_LEN 32 /* bytes of a label name, NUL included */
+#endif
+
+enum {
+    SK_ARCH_GRU = 1,
+    SK_ARCH_LSTM = 2,
+    SK_ARCH_TCN = 3,
+    SK_ARCH_DTW = 4, /* nearest-neighbour DTW (later issue) */
+};
+/* "gru", "lstm", "tcn", "dtw" <-> id; -1 / NULL if unknown. */
+int sk_arch_from_name(const char *name);
+const char *sk_arch_name(int arch);
+
+typedef struct sk_model_config {
+    int arch;     /* SK_ARCH_* */
+    int input;    /* C: features per frame */
+    int hidden;   /* H */
+    int layers;   /* L */
+    int classes;  /* K */
+    int window;   /* W: frames per window */
+    int kernel;   /* tcn: kernel size (3) */
+} sk_model_config;
+
+/* How frames become feature vectors (src/nn/features.c); stored in the model
+ * file so live recognition computes exactly what training saw. */
+typedef struct sk_feature_config {
+    int joint_set;  /* SK_JOINTSET_* the model expects */
+    int center;     /* joints relative to the hip centre */
+    int scale;      /* divided by the hip-centre-to-shoulder-centre length */
+    int rotate;     /* rotated about the vertical axis so the hips face the sensor */
+    int velocity;   /* append frame-to-frame differences */
+    float fps;      /* frame rate the model was trained at */
+} sk_feature_config;
+
+/* Decision defaults for live recognition (used by the recognizer). */
+typedef struct sk_postproc_config {
+    float smooth;       /* exponential smoothing factor of probabilities, 0..1 */
+    float threshold;    /* minimum smoothed probability for a decision */
+    int min_frames;     /* consecutive frames above threshold before an event */
+    int refractory;     /* frames after an event before the same label again */
+} sk_postproc_config;
+
+/* Everything in a model file but the weights. */
+typedef struct sk_model_header {
+    sk_model_config arch;
+    sk_feature_config features;
+    sk_postproc_config post;
+    int nlabels;                               /* == arch.classes */
+    char labels[SK_MAX_CLASSES][SK_LABEL_LEN]; /* label 0 is the null class */
+} sk_model_header;
+
+typedef struct sk_model sk_model;
+
+/* Number of float32 parameters of an architecture; 0 if cfg is invalid. */
+size_t sk_model_param_count(const sk_model_config *cfg);
+
+/* Create a model with freshly initialised weights (deterministic for seed).
+ * Allocates everything inference needs. Returns 0, SK_EINVAL or SK_ENOMEM. */
+int sk_model_create(sk_model **out, const sk_model_header *hdr, uint64_t seed);
+void sk_model_destroy(sk_model *m);
+
+/* Borrowed pointers, valid while m lives. */
+const sk_model_header *sk_model_header_get(const sk_model *m);
+float *sk_model_params(sk_model *m);
+size_t sk_model_nparams(const sk_model *m);
+
+/* Write / read a model file (docs/MODEL_FORMAT.md). A corrupt, truncated or
+ * foreign file returns SK_EFORMAT (or SK_EIO) and a one-line reason in err. */
+int sk_model_save(const sk_model *m, const char *path, char *err, size_t errlen);
+int sk_model_load(sk_model **out, const char *path, char *err, size_t errlen);
+/* The same from memory (the fuzz target's entry point). */
+int sk_model_load_mem(sk_model **out, const void *buf, size_t len, char *err,
+                      size_t errlen);
+
+/* Classify one window: x (W, C) -> probs (K). No allocation; fast kernels
+ * chosen at run time for this CPU. Not thread-safe on one model (scratch is
+ * per model): use one model per thread. */
+int sk_model_infer(sk_model *m, const float *x, float *probs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

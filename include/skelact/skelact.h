@@ -1,0 +1,11 @@
+/* skelact: real-time action recognition from 3D skeleton streams.
+ * The umbrella header: include this one. */
+#ifndef SKELACT_SKELACT_H
+#define SKELACT_SKELACT_H
+
+#include "skelact/frame.h"
+#include "skelact/codec.h"
+#include "skelact/data.h"
+#include "skelact/nn.h"
+
+#endif

@@ -1,0 +1,44 @@
+/* Internal: the model object and its parameter table, shared by the model
+ * file code, training and the inference kernels. */
+#ifndef SKELACT_NN_MODEL_H
+#define SKELACT_NN_MODEL_H
+
+#include "skelact/nn.h"
+
+struct sk__infer; /* inference scratch and kernel choice: src/nn/infer.c */
+
+struct sk_model {
+    sk_model_header hdr;
+    size_t nparams;
+    float *params;           /* nparams floats, layout of skelact/nn.h */
+    struct sk__infer *infer; /* set by sk__infer_init() */
+};
+
+/* Where layer l's tensors start in the parameter buffer (in floats). Unused
+ * fields are 0: tcn has only w_ih (its conv weight, (H, C_l, k)) and b_ih. */
+typedef struct sk__layer_params {
+    int in;            /* C_l */
+    size_t w_ih, w_hh; /* gru/lstm: (G*H, C_l), (G*H, H), G = 3 or 4 */
+    size_t b_ih, b_hh; /* (G*H) each */
+} sk__layer_params;
+
+typedef struct sk__param_table {
+    int nlayers;
+    sk__layer_params layer[16];
+    size_t w_out, b_out; /* head: (K, H), (K) */
+    size_t total;
+} sk__param_table;
+
+#define SK__MAX_LAYERS 16
+
+/* Fill t for cfg. Returns 0, or SK_EINVAL for an invalid configuration. */
+int sk__param_table_fill(const sk_model_config *cfg, sk__param_table *t);
+
+/* Gates per recurrent unit: 3 (gru), 4 (lstm), 1 (tcn). */
+int sk__arch_gates(int arch);
+
+/* Inference state (src/nn/infer.c): allocated once per model. */
+int sk__infer_init(sk_model *m);
+void sk__infer_free(sk_model *m);
+
+#endif
