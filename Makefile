@@ -34,7 +34,7 @@ fuzz:
 # Each fuzz target for FUZZ_SECONDS on a scratch copy of its kept corpus.
 fuzz-check: fuzz
 	@set -e; for f in build-fuzz/fuzz_*; do \
-	  case $$f in *_replay) continue;; esac; \
+	  [ -x "$$f" ] || continue; case $$f in *_replay) continue;; esac; \
 	  name=$$(basename $$f); tmp=$$(mktemp -d); \
 	  cp -r fuzz/corpus/$$name/. $$tmp/ 2>/dev/null || true; \
 	  echo "fuzzing $$name for $(FUZZ_SECONDS) s"; \
