@@ -116,6 +116,46 @@ int sk_model_load_mem(sk_model **out, const void *buf, size_t len, char *err,
  * per model): use one model per thread. */
 int sk_model_infer(sk_model *m, const float *x, float *probs);
 
+/* ---- features (src/nn/features.c) -------------------------------------
+ * One definition of a model's input, used by training and live recognition
+ * alike. Per frame: joints relative to the hip centre, divided by the body's
+ * size (hip centre to shoulder centre), optionally rotated about the vertical
+ * (y) axis so that the hips (left -> right, projected on x-z) lie along +x,
+ * i.e. the body faces the sensor; then, with velocity on, the difference to
+ * the previous frame's normalised joints (0 for a window's first frame).
+ * The size and the rotation are measured once per window (sk_feature_norm),
+ * so a noisy frame does not make the whole body jump. Never NaN: non-finite
+ * coordinates count as 0, a degenerate size falls back to a typical one and
+ * every value is clamped to +-SK_FEATURE_CLAMP. */
+#ifndef SK_FEATURE_CLAMP
+#define SK_FEATURE_CLAMP 8.0f /* body sizes: a tracking glitch must not dominate */
+#endif
+
+/* Window-level normalisation: the body size and the rotation about y. */
+typedef struct sk_feature_norm {
+    float size;         /* metres (1 when scale is off) */
+    float cos_yaw, sin_yaw; /* rotation applied to x-z (1, 0 when rotate is off) */
+} sk_feature_norm;
+
+/* The defaults of a new model: centre, scale, rotate, velocity on, 30 fps. */
+void sk_feature_config_default(sk_feature_config *fc, int joint_set);
+/* Features per frame for fc: 3*J, times 2 with velocity; 0 if fc is invalid. */
+int sk_features_dim(const sk_feature_config *fc);
+/* Measure the normalisation of a window of W bodies (oldest first; a NULL
+ * entry is skipped). Returns 0 or SK_EINVAL. */
+int sk_features_norm(const sk_feature_config *fc, const sk_body *const *bodies,
+                     int W, sk_feature_norm *norm);
+/* One frame's features (sk_features_dim floats) into out, with prev the
+ * previous frame of the same body or NULL (velocity 0). Allocates nothing.
+ * Returns 0 or SK_EINVAL. */
+int sk_features_frame(const sk_feature_config *fc, const sk_feature_norm *norm,
+                      const sk_body *body, const sk_body *prev, float *out);
+/* A whole window: W bodies (oldest first) -> out (W, sk_features_dim). The
+ * function training and recognition both call. Allocates nothing. Returns 0
+ * or SK_EINVAL. */
+int sk_features_window(const sk_feature_config *fc, const sk_body *const *bodies,
+                       int W, float *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,196 @@
+/* Features: skeleton frames -> a model's input vectors (skelact/nn.h). One
+ * definition for training and live recognition, so both see the same thing. */
+#include <math.h>
+#include <string.h>
+
+#include "skelact/nn.h"
+
+#ifndef SK_FEATURE_SIZE_DEFAULT
+#define SK_FEATURE_SIZE_DEFAULT 0.5f /* metres: a typical adult's hip-to-shoulder length */
+#endif
+#ifndef SK_FEATURE_SIZE_MIN
+#define SK_FEATURE_SIZE_MIN 0.05f /* metres: shorter is a tracking failure, not a body */
+#endif
+#ifndef SK_FEATURE_SIZE_MAX
+#define SK_FEATURE_SIZE_MAX 3.0f /* metres: longer is a tracking failure too */
+#endif
+
+void sk_feature_config_default(sk_feature_config *fc, int joint_set)
+{
+    memset(fc, 0, sizeof *fc);
+    fc->joint_set = joint_set;
+    fc->center = 1;
+    fc->scale = 1;
+    fc->rotate = 1;
+    fc->velocity = 1;
+    fc->fps = 30.0f;
+}
+
+int sk_features_dim(const sk_feature_config *fc)
+{
+    const sk_joint_set *js = fc ? sk_joint_set_get(fc->joint_set) : NULL;
+    if (!js)
+        return 0;
+    return 3 * js->njoints * (fc->velocity ? 2 : 1);
+}
+
+static float finite_or_zero(float v)
+{
+    return isfinite(v) ? v : 0.0f;
+}
+
+static float clampf(float v)
+{
+    if (!(v == v))
+        return 0.0f;
+    if (v > SK_FEATURE_CLAMP)
+        return SK_FEATURE_CLAMP;
+    if (v < -SK_FEATURE_CLAMP)
+        return -SK_FEATURE_CLAMP;
+    return v;
+}
+
+int sk_features_norm(const sk_feature_config *fc, const sk_body *const *bodies,
+                     int W, sk_feature_norm *norm)
+{
+    const sk_joint_set *js = fc ? sk_joint_set_get(fc->joint_set) : NULL;
+    if (!js || !norm || W < 0 || (W > 0 && !bodies))
+        return SK_EINVAL;
+    norm->size = 1.0f;
+    norm->cos_yaw = 1.0f;
+    norm->sin_yaw = 0.0f;
+    if (fc->scale) {
+        double sum = 0.0;
+        int n = 0;
+        for (int t = 0; t < W; t++) {
+            const sk_body *b = bodies[t];
+            if (!b)
+                continue;
+            const sk_joint *h = &b->joints[js->hip_center];
+            const sk_joint *s = &b->joints[js->shoulder_center];
+            double dx = (double)s->x - h->x, dy = (double)s->y - h->y,
+                   dz = (double)s->z - h->z;
+            double d = sqrt(dx * dx + dy * dy + dz * dz);
+            if (isfinite(d) && d >= SK_FEATURE_SIZE_MIN && d <= SK_FEATURE_SIZE_MAX) {
+                sum += d;
+                n++;
+            }
+        }
+        norm->size = n ? (float)(sum / n) : SK_FEATURE_SIZE_DEFAULT;
+    }
+    if (fc->rotate) {
+        /* The mean left->right vector of the hips, else of the shoulders. */
+        const int pairs[2][2] = {{js->hip_left, js->hip_right},
+                                 {js->shoulder_left, js->shoulder_right}};
+        for (int p = 0; p < 2; p++) {
+            double sx = 0.0, sz = 0.0;
+            int n = 0;
+            for (int t = 0; t < W; t++) {
+                const sk_body *b = bodies[t];
+                if (!b)
+                    continue;
+                const sk_joint *l = &b->joints[pairs[p][0]];
+                const sk_joint *r = &b->joints[pairs[p][1]];
+                double dx = (double)r->x - l->x, dz = (double)r->z - l->z;
+                if (!isfinite(dx) || !isfinite(dz))
+                    continue;
+                sx += dx;
+                sz += dz;
+                n++;
+            }
+            double len = sqrt(sx * sx + sz * sz);
+            if (n && len / n >= 0.02) { /* 2 cm: shorter has no direction */
+                norm->cos_yaw = (float)(sx / len);
+                norm->sin_yaw = (float)(sz / len);
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The normalised joints of one body: (J, 3). */
+static void pose(const sk_joint_set *js, const sk_feature_config *fc,
+                 const sk_feature_norm *norm, const sk_body *b, float *out)
+{
+    float cx = 0.0f, cy = 0.0f, cz = 0.0f;
+    if (fc->center) {
+        cx = finite_or_zero(b->joints[js->hip_center].x);
+        cy = finite_or_zero(b->joints[js->hip_center].y);
+        cz = finite_or_zero(b->joints[js->hip_center].z);
+    }
+    float inv = 1.0f;
+    if (fc->scale) {
+        float s = norm->size;
+        if (!(s >= SK_FEATURE_SIZE_MIN && s <= SK_FEATURE_SIZE_MAX))
+            s = SK_FEATURE_SIZE_DEFAULT;
+        inv = 1.0f / s;
+    }
+    float c = 1.0f, sn = 0.0f;
+    if (fc->rotate && isfinite(norm->cos_yaw) && isfinite(norm->sin_yaw)) {
+        c = norm->cos_yaw;
+        sn = norm->sin_yaw;
+    }
+    for (int j = 0; j < js->njoints; j++) {
+        float x = finite_or_zero(b->joints[j].x) - cx;
+        float y = finite_or_zero(b->joints[j].y) - cy;
+        float z = finite_or_zero(b->joints[j].z) - cz;
+        /* Rotate by -yaw about y: the hip vector (cos, sin) goes to (1, 0). */
+        float xr = c * x + sn * z, zr = -sn * x + c * z;
+        out[3 * j + 0] = clampf(xr * inv);
+        out[3 * j + 1] = clampf(y * inv);
+        out[3 * j + 2] = clampf(zr * inv);
+    }
+}
+
+int sk_features_frame(const sk_feature_config *fc, const sk_feature_norm *norm,
+                      const sk_body *body, const sk_body *prev, float *out)
+{
+    const sk_joint_set *js = fc ? sk_joint_set_get(fc->joint_set) : NULL;
+    if (!js || !norm || !body || !out)
+        return SK_EINVAL;
+    int P = 3 * js->njoints;
+    pose(js, fc, norm, body, out);
+    if (!fc->velocity)
+        return 0;
+    float *vel = out + P;
+    if (!prev) {
+        memset(vel, 0, (size_t)P * sizeof *vel);
+        return 0;
+    }
+    pose(js, fc, norm, prev, vel); /* prev's pose, then out - prev in place */
+    for (int i = 0; i < P; i++)
+        vel[i] = clampf(out[i] - vel[i]);
+    return 0;
+}
+
+int sk_features_window(const sk_feature_config *fc, const sk_body *const *bodies,
+                       int W, float *out)
+{
+    sk_feature_norm norm;
+    int rc = sk_features_norm(fc, bodies, W, &norm);
+    if (rc)
+        return rc;
+    int D = sk_features_dim(fc);
+    if (W > 0 && !out)
+        return SK_EINVAL;
+    const sk_body *prev = NULL;
+    for (int t = 0; t < W; t++) {
+        const sk_body *b = bodies[t];
+        if (!b) { /* a missing frame: repeat the last one (or zeros) */
+            if (prev)
+                memcpy(out + (size_t)t * D, out + (size_t)(t - 1) * D,
+                       (size_t)D * sizeof *out);
+            else
+                memset(out + (size_t)t * D, 0, (size_t)D * sizeof *out);
+            if (fc->velocity)
+                memset(out + (size_t)t * D + D / 2, 0, (size_t)(D / 2) * sizeof *out);
+            continue;
+        }
+        rc = sk_features_frame(fc, &norm, b, prev, out + (size_t)t * D);
+        if (rc)
+            return rc;
+        prev = b;
+    }
+    return 0;
+}

@@ -1,0 +1,133 @@
+/* Internal: training data (src/nn/dataset.c), augmentation (src/nn/augment.c)
+ * and the training loop (src/nn/train_loop.c) behind `skelact train` and
+ * `skelact eval`. */
+#ifndef SKELACT_NN_TRAINING_H
+#define SKELACT_NN_TRAINING_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "rng.h"
+#include "skelact/frame.h"
+#include "skelact/nn.h"
+
+#ifndef SK_MAX_SUBJECTS
+#define SK_MAX_SUBJECTS 100 /* subject numbers 1..99 in file names */
+#endif
+
+/* ---- training data ------------------------------------------------------ */
+
+/* One recorded sequence of one body: a continuous take with per-frame labels
+ * (PRECOG) or a segmented clip of one action (MSR Action3D). */
+typedef struct sk__clip {
+    int subject;
+    int label;       /* clip's class (0-based), or -1 for a continuous take */
+    int nframes;
+    sk_body *bodies; /* (nframes) the first body of each frame (owned) */
+    int *labels;     /* (nframes) per-frame classes, or NULL (owned) */
+    char name[64];   /* file name without folder, for messages */
+} sk__clip;
+
+typedef struct sk__dataset {
+    int format;    /* SK_FORMAT_PRECOG or SK_FORMAT_MSR */
+    int joint_set; /* SK_JOINTSET_* of every clip */
+    double fps;
+    int nclips;
+    sk__clip *clips; /* (nclips) owned */
+    int nlabels;
+    char labels[SK_MAX_CLASSES][SK_LABEL_LEN];
+} sk__dataset;
+
+/* Load the clips of the subjects s with subjects[s] != 0 (subjects has
+ * SK_MAX_SUBJECTS entries) from folder dir in format SK_FORMAT_PRECOG
+ * (every SeqR_S.csv) or SK_FORMAT_MSR (the clips listed in
+ * files_used_in_cvpr12_paper.txt). On failure returns SK_EIO, SK_EFORMAT,
+ * SK_ENOTFOUND (no clip of those subjects) or SK_ENOMEM with a one-line reason
+ * in err. */
+int sk__dataset_load(sk__dataset *ds, const char *dir, int format,
+                     const unsigned char *subjects, char *err, size_t errlen);
+void sk__dataset_free(sk__dataset *ds);
+
+/* One training example: the window ending at frame `end` of a take, or a
+ * whole clip (end = -1) resampled to the window. */
+typedef struct sk__sample {
+    int clip;
+    int end;
+    int label;
+} sk__sample;
+
+/* Every sample of ds for windows of W frames: for a continuous take every
+ * window of W frames ending at a frame t >= W-1, labelled with frame t's
+ * label; for a clip, the clip. *out is malloc'ed (free() it). Returns 0,
+ * SK_EINVAL or SK_ENOMEM. */
+int sk__dataset_samples(const sk__dataset *ds, int W, sk__sample **out, int *n);
+
+/* ---- augmentation ------------------------------------------------------- */
+
+typedef struct sk__augment {
+    float rotate;     /* radians: yaw uniform in [-rotate, rotate] */
+    float scale;      /* body size factor uniform in [1-scale, 1+scale] */
+    float jitter;     /* metres: std of Gaussian noise on each coordinate */
+    float mirror;     /* probability of a mirrored sample (0: never) */
+    int mirror_map[SK_MAX_CLASSES]; /* class -> class of the mirrored action */
+    float crop;       /* clips: keep a random fraction in [1-crop, 1] of the
+                         clip's time span before resampling (time warping) */
+    float warp;       /* clips: strength of a smooth random time warp, 0..0.5 */
+} sk__augment;
+
+/* No augmentation at all; the identity mirror map. */
+void sk__augment_none(sk__augment *a);
+
+/* Mirror one body: x -> -x and each joint swapped with its twin. */
+void sk__body_mirror(sk_body *b, const sk_joint_set *js);
+
+/* Linear interpolation in time: src (n frames) between times t0 and t1
+ * (frame units, 0 <= t0 <= t1 <= n-1) -> dst (W frames). With warp > 0 the
+ * time axis is bent by a random smooth monotone curve drawn from rng. */
+void sk__clip_resample(const sk_body *src, int n, float t0, float t1, int njoints,
+                       float warp, sk_rng *rng, sk_body *dst, int W);
+
+/* The W bodies of a sample (oldest first) into dst, augmented with a (NULL:
+ * none) from rng; returns the sample's class after a possible mirror. */
+int sk__sample_bodies(const sk__dataset *ds, const sk__sample *s, int W,
+                      const sk__augment *a, sk_rng *rng, sk_body *dst);
+
+/* ---- training ----------------------------------------------------------- */
+
+typedef struct sk__train_config {
+    int epochs;
+    int batch;
+    float lr;
+    float weight_decay;
+    float dropout;
+    float clip_norm;    /* gradient L2 clip (0: none) */
+    int warmup;         /* epochs of linear warmup before the cosine decay */
+    int threads;        /* 1 or 2 (or more) trainers on their own threads */
+    int patience;       /* epochs without a better validation accuracy */
+    unsigned long long seed;
+    sk__augment aug;
+    FILE *progress;     /* one line per epoch, or NULL */
+} sk__train_config;
+
+typedef struct sk__train_result {
+    int epochs_run;
+    int best_epoch;       /* 1-based; the epoch whose model is kept */
+    float best_val_acc;   /* -1 without validation */
+    float last_train_acc;
+} sk__train_result;
+
+/* Train model m (created with its header and initial weights) on train, with
+ * early stopping on val (may be NULL: then train cfg->epochs and keep the
+ * last weights). On return m holds the kept weights. Returns 0, SK_EINVAL or
+ * SK_ENOMEM. */
+int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
+                  const sk__train_config *cfg, sk__train_result *res);
+
+/* Classify every sample of ds (no augmentation; clips resampled to the
+ * model's window) with sk_model_infer, or the trainer's forward where
+ * inference is unavailable. pred (n samples, malloc'ed, free() it) receives
+ * the predicted classes; labels the true ones. Returns 0 or a SK_E* code. */
+int sk__classify_dataset(sk_model *m, const sk__dataset *ds, int **pred,
+                         int **truth, int *n);
+
+#endif
