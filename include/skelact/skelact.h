@@ -5,6 +5,7 @@
 
 #include "skelact/frame.h"
 #include "skelact/codec.h"
+#include "skelact/net.h"
 #include "skelact/data.h"
 #include "skelact/nn.h"
 
