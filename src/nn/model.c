@@ -133,15 +133,22 @@ static int header_check(const sk_model_header *h, char *err, size_t errlen)
     }
     for (int i = 0; i < h->nlabels; i++) {
         const char *s = h->labels[i];
-        if (!memchr(s, '\0', SK_LABEL_LEN)) {
+        const char *end = memchr(s, '\0', SK_LABEL_LEN);
+        if (!end) {
             errf(err, errlen, "label %d is not NUL-terminated within %d bytes",
                  i, SK_LABEL_LEN);
             return SK_EINVAL;
         }
-        if (s[0] == '\0') {
+        if (s == end) {
             errf(err, errlen, "label %d is empty", i);
             return SK_EINVAL;
         }
+        /* Names are printed on terminals and in JSON: no control bytes. */
+        for (const char *c = s; c < end; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+                errf(err, errlen, "label %d contains a control character", i);
+                return SK_EINVAL;
+            }
     }
     return 0;
 }
@@ -261,4 +268,456 @@ float *sk_model_params(sk_model *m)
 size_t sk_model_nparams(const sk_model *m)
 {
     return m->nparams;
+}
+
+/* ---- the model file (docs/MODEL_FORMAT.md) -------------------------------- */
+
+#define MF_MAGIC "SKMODEL" /* 8 bytes with its NUL */
+#define MF_MAJOR 1
+#define MF_MINOR 0
+#define MF_PREAMBLE 16     /* magic, major, minor, fields_size */
+#define MF_FIELDS_1_0 72   /* fields_size written by format 1.0 */
+#define MF_LABEL_LEN 32    /* label slot written by this build */
+
+#ifndef SK_MODEL_MAX_FIELDS
+#define SK_MODEL_MAX_FIELDS 65536 /* header fields of any future minor version */
+#endif
+#ifndef SK_MODEL_MAX_LABEL_SLOT
+#define SK_MODEL_MAX_LABEL_SLOT 1024 /* bytes per label slot a file may use */
+#endif
+
+/* Feature switches, one bit each in the "features" field. */
+enum {
+    MF_CENTER = 1u << 0,
+    MF_SCALE = 1u << 1,
+    MF_ROTATE = 1u << 2,
+    MF_VELOCITY = 1u << 3,
+    MF_KNOWN_FEATURES = 0xfu,
+};
+
+/* CRC-32 (IEEE, reflected; the zlib one). A private copy until codec's
+ * sk_crc32 lands; the two must agree (tests/test_nn_model.c checks the
+ * standard test vector). */
+static uint32_t mf_crc32(uint32_t crc, const void *buf, size_t len)
+{
+    static uint32_t table[256];
+    static int ready;
+    if (!ready) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+        ready = 1;
+    }
+    const uint8_t *p = buf;
+    crc = ~crc;
+    while (len--)
+        crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+static void put_u16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_f32(uint8_t *p, float f)
+{
+    uint32_t v;
+    memcpy(&v, &f, 4);
+    put_u32(p, v);
+}
+
+static uint32_t get_u16(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static float get_f32(const uint8_t *p)
+{
+    uint32_t v = get_u32(p);
+    float f;
+    memcpy(&f, &v, 4);
+    return f;
+}
+
+/* Preamble and fields of format 1.0 for m: MF_PREAMBLE + MF_FIELDS_1_0 bytes. */
+static void mf_encode_header(const sk_model *m, uint8_t *b)
+{
+    const sk_model_header *h = &m->hdr;
+    memset(b, 0, MF_PREAMBLE + MF_FIELDS_1_0);
+    memcpy(b, MF_MAGIC, 8);
+    put_u16(b + 8, MF_MAJOR);
+    put_u16(b + 10, MF_MINOR);
+    put_u32(b + 12, MF_FIELDS_1_0);
+    uint8_t *f = b + MF_PREAMBLE;
+    put_u32(f + 0, (uint32_t)h->arch.arch);
+    put_u32(f + 4, (uint32_t)h->arch.input);
+    put_u32(f + 8, (uint32_t)h->arch.hidden);
+    put_u32(f + 12, (uint32_t)h->arch.layers);
+    put_u32(f + 16, (uint32_t)h->arch.classes);
+    put_u32(f + 20, (uint32_t)h->arch.window);
+    put_u32(f + 24, (uint32_t)h->arch.kernel);
+    put_u32(f + 28, (uint32_t)h->features.joint_set);
+    uint32_t sw = (h->features.center ? MF_CENTER : 0) |
+                  (h->features.scale ? MF_SCALE : 0) |
+                  (h->features.rotate ? MF_ROTATE : 0) |
+                  (h->features.velocity ? MF_VELOCITY : 0);
+    put_u32(f + 32, sw);
+    put_f32(f + 36, h->features.fps);
+    put_f32(f + 40, h->post.smooth);
+    put_f32(f + 44, h->post.threshold);
+    put_u32(f + 48, (uint32_t)h->post.min_frames);
+    put_u32(f + 52, (uint32_t)h->post.refractory);
+    put_u32(f + 56, (uint32_t)h->nlabels);
+    put_u32(f + 60, MF_LABEL_LEN);
+    put_u64(f + 64, (uint64_t)m->nparams);
+}
+
+/* Write all of buf to fp and fold it into *crc. */
+static int mf_write(FILE *fp, const void *buf, size_t len, uint32_t *crc)
+{
+    *crc = mf_crc32(*crc, buf, len);
+    return fwrite(buf, 1, len, fp) == len ? 0 : -1;
+}
+
+int sk_model_save(const sk_model *m, const char *path, char *err, size_t errlen)
+{
+    char tmp[4096];
+    FILE *fp = NULL;
+    int fd = -1, rc = SK_EIO;
+    if (!m || !path) {
+        errf(err, errlen, "sk_model_save: no model or path");
+        return SK_EINVAL;
+    }
+    /* Refuse to write a file that no loader would accept. */
+    for (size_t i = 0; i < m->nparams; i++)
+        if (!isfinite(m->params[i])) {
+            errf(err, errlen, "%s: not written: weight %zu is not finite",
+                 path, i);
+            return SK_EINVAL;
+        }
+    /* Write a temporary file beside the target, then rename it over: a
+     * reader sees the old file or the whole new one, never half of one. */
+    for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+        int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%d", path, (long)getpid(),
+                         attempt);
+        if (n < 0 || (size_t)n >= sizeof tmp) {
+            errf(err, errlen, "%s: path too long", path);
+            return SK_EINVAL;
+        }
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        errf(err, errlen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+        return SK_EIO;
+    }
+    if (!(fp = fdopen(fd, "wb"))) {
+        errf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        goto fail;
+    }
+    fd = -1;
+
+    uint32_t crc = 0;
+    uint8_t head[MF_PREAMBLE + MF_FIELDS_1_0];
+    mf_encode_header(m, head);
+    if (mf_write(fp, head, sizeof head, &crc) != 0)
+        goto write_fail;
+    for (int i = 0; i < m->hdr.nlabels; i++) {
+        uint8_t slot[MF_LABEL_LEN] = {0};
+        memcpy(slot, m->hdr.labels[i], strlen(m->hdr.labels[i]));
+        if (mf_write(fp, slot, sizeof slot, &crc) != 0)
+            goto write_fail;
+    }
+    uint8_t chunk[4096];
+    for (size_t i = 0; i < m->nparams;) {
+        size_t n = 0;
+        for (; n < sizeof chunk / 4 && i < m->nparams; n++, i++)
+            put_f32(chunk + 4 * n, m->params[i]);
+        if (mf_write(fp, chunk, 4 * n, &crc) != 0)
+            goto write_fail;
+    }
+    uint8_t tail[4];
+    put_u32(tail, crc);
+    if (fwrite(tail, 1, 4, fp) != 4 || fflush(fp) != 0 || fsync(fileno(fp)) != 0)
+        goto write_fail;
+    if (fclose(fp) != 0) {
+        fp = NULL;
+        goto write_fail;
+    }
+    fp = NULL;
+    if (rename(tmp, path) != 0) {
+        errf(err, errlen, "%s: cannot rename %s over it: %s", path, tmp,
+             strerror(errno));
+        goto fail;
+    }
+    return 0;
+write_fail:
+    errf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+fail:
+    if (fp)
+        fclose(fp);
+    unlink(tmp);
+    return rc;
+}
+
+/* Read an unsigned field into an int, naming it when out of range. */
+static int mf_get_int(const uint8_t *p, const char *name, int *out,
+                      const char *src, char *err, size_t errlen)
+{
+    uint32_t v = get_u32(p);
+    if (v > 0x7fffffffu) {
+        errf(err, errlen, "%s: %s %u out of range", src, name, v);
+        return SK_EFORMAT;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Load from memory; src names the file in messages. */
+static int mf_load(sk_model **out, const uint8_t *b, size_t len,
+                   const char *src, char *err, size_t errlen)
+{
+    sk_model_header *h = NULL;
+    sk_model *m = NULL;
+    int rc = SK_EFORMAT;
+    *out = NULL;
+
+    if (len == 0) {
+        errf(err, errlen, "%s: empty file, not a skelact model", src);
+        return SK_EFORMAT;
+    }
+    if (memcmp(b, MF_MAGIC, len < 8 ? len : 8) != 0) {
+        errf(err, errlen, "%s: not a skelact model file (no SKMODEL magic)", src);
+        return SK_EFORMAT;
+    }
+    if (len < MF_PREAMBLE) {
+        errf(err, errlen, "%s: truncated (%zu bytes, shorter than the preamble)",
+             src, len);
+        return SK_EFORMAT;
+    }
+    uint32_t major = get_u16(b + 8), minor = get_u16(b + 10);
+    if (major != MF_MAJOR) {
+        errf(err, errlen, "%s: model format %u.%u; this build reads %d.x%s", src,
+             major, minor, MF_MAJOR,
+             major > MF_MAJOR ? " (a newer skelact wrote it)" : "");
+        return SK_EFORMAT;
+    }
+    uint32_t fields_size = get_u32(b + 12);
+    if (fields_size < MF_FIELDS_1_0 || fields_size > SK_MODEL_MAX_FIELDS) {
+        errf(err, errlen, "%s: header fields size %u outside %d..%d", src,
+             fields_size, MF_FIELDS_1_0, SK_MODEL_MAX_FIELDS);
+        return SK_EFORMAT;
+    }
+    if (len < (size_t)MF_PREAMBLE + fields_size) {
+        errf(err, errlen, "%s: truncated (%zu bytes, inside the header)", src, len);
+        return SK_EFORMAT;
+    }
+    const uint8_t *f = b + MF_PREAMBLE;
+    uint32_t nlabels = get_u32(f + 56), slot = get_u32(f + 60);
+    uint64_t nparams = get_u64(f + 64);
+    if (nlabels > SK_MAX_CLASSES) {
+        errf(err, errlen, "%s: %u labels exceed the limit of %d", src, nlabels,
+             SK_MAX_CLASSES);
+        return SK_EFORMAT;
+    }
+    if (slot < 1 || slot > SK_MODEL_MAX_LABEL_SLOT) {
+        errf(err, errlen, "%s: label slot size %u outside 1..%d", src, slot,
+             SK_MODEL_MAX_LABEL_SLOT);
+        return SK_EFORMAT;
+    }
+    if (nparams > SK_MODEL_MAX_PARAMS) {
+        errf(err, errlen, "%s: %llu parameters exceed the limit of %zu", src,
+             (unsigned long long)nparams, (size_t)SK_MODEL_MAX_PARAMS);
+        return SK_EFORMAT;
+    }
+    /* The file's length must be exactly what the header says, checked
+     * before anything is allocated. No overflow: every term is bounded. */
+    uint64_t labels_at = MF_PREAMBLE + (uint64_t)fields_size;
+    uint64_t weights_at = labels_at + (uint64_t)nlabels * slot;
+    uint64_t crc_at = weights_at + nparams * 4;
+    uint64_t expect = crc_at + 4;
+    if ((uint64_t)len < expect) {
+        errf(err, errlen, "%s: truncated (%zu bytes, the header says %llu)", src,
+             len, (unsigned long long)expect);
+        return SK_EFORMAT;
+    }
+    if ((uint64_t)len > expect) {
+        errf(err, errlen, "%s: %llu unexpected bytes after the checksum", src,
+             (unsigned long long)(len - expect));
+        return SK_EFORMAT;
+    }
+    uint32_t crc = mf_crc32(0, b, (size_t)crc_at);
+    if (crc != get_u32(b + crc_at)) {
+        errf(err, errlen, "%s: checksum mismatch: the file is corrupt", src);
+        return SK_EFORMAT;
+    }
+
+    if (!(h = calloc(1, sizeof *h))) {
+        errf(err, errlen, "%s: out of memory", src);
+        return SK_ENOMEM;
+    }
+    static const char *const names[] = {"architecture", "input size",
+                                        "hidden size",  "layer count",
+                                        "class count",  "window",
+                                        "kernel size",  "joint set"};
+    int *dst[] = {&h->arch.arch,    &h->arch.input,   &h->arch.hidden,
+                  &h->arch.layers,  &h->arch.classes, &h->arch.window,
+                  &h->arch.kernel,  &h->features.joint_set};
+    for (int i = 0; i < 8; i++)
+        if (mf_get_int(f + 4 * i, names[i], dst[i], src, err, errlen) != 0)
+            goto fail;
+    uint32_t sw = get_u32(f + 32);
+    if (sw & ~(uint32_t)MF_KNOWN_FEATURES) {
+        errf(err, errlen, "%s: feature switches 0x%x unknown to this build", src,
+             sw);
+        goto fail;
+    }
+    h->features.center = !!(sw & MF_CENTER);
+    h->features.scale = !!(sw & MF_SCALE);
+    h->features.rotate = !!(sw & MF_ROTATE);
+    h->features.velocity = !!(sw & MF_VELOCITY);
+    h->features.fps = get_f32(f + 36);
+    h->post.smooth = get_f32(f + 40);
+    h->post.threshold = get_f32(f + 44);
+    if (mf_get_int(f + 48, "min_frames", &h->post.min_frames, src, err,
+                   errlen) != 0 ||
+        mf_get_int(f + 52, "refractory", &h->post.refractory, src, err,
+                   errlen) != 0)
+        goto fail;
+    h->nlabels = (int)nlabels;
+    for (uint32_t i = 0; i < nlabels; i++) {
+        const uint8_t *s = b + labels_at + (uint64_t)i * slot;
+        const uint8_t *end = memchr(s, '\0', slot);
+        if (!end) {
+            errf(err, errlen, "%s: label %u is not NUL-terminated", src, i);
+            goto fail;
+        }
+        size_t n = (size_t)(end - s);
+        if (n >= SK_LABEL_LEN) {
+            errf(err, errlen, "%s: label %u is longer than %d bytes", src, i,
+                 SK_LABEL_LEN - 1);
+            goto fail;
+        }
+        memcpy(h->labels[i], s, n);
+    }
+    char why[200];
+    if (header_check(h, why, sizeof why) != 0) {
+        errf(err, errlen, "%s: %s", src, why);
+        goto fail;
+    }
+    size_t want = sk_model_param_count(&h->arch);
+    if (nparams != want) {
+        errf(err, errlen,
+             "%s: %llu parameters stored, the architecture has %zu", src,
+             (unsigned long long)nparams, want);
+        goto fail;
+    }
+    for (size_t i = 0; i < want; i++) {
+        float w = get_f32(b + weights_at + 4 * i);
+        if (!isfinite(w)) {
+            errf(err, errlen, "%s: weight %zu is not finite", src, i);
+            goto fail;
+        }
+    }
+    if ((rc = model_alloc(&m, h)) != 0) {
+        errf(err, errlen, "%s: out of memory", src);
+        goto fail;
+    }
+    for (size_t i = 0; i < want; i++)
+        m->params[i] = get_f32(b + weights_at + 4 * i);
+    free(h);
+    *out = m;
+    return 0;
+fail:
+    free(h);
+    return rc;
+}
+
+int sk_model_load_mem(sk_model **out, const void *buf, size_t len, char *err,
+                      size_t errlen)
+{
+    if (!out)
+        return SK_EINVAL;
+    *out = NULL;
+    if (!buf && len)
+        return SK_EINVAL;
+    return mf_load(out, buf ? buf : "", len, "model", err, errlen);
+}
+
+int sk_model_load(sk_model **out, const char *path, char *err, size_t errlen)
+{
+    uint8_t *buf = NULL;
+    FILE *fp = NULL;
+    int rc = SK_EIO;
+    if (!out || !path)
+        return SK_EINVAL;
+    *out = NULL;
+    if (!(fp = fopen(path, "rb"))) {
+        errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return SK_EIO;
+    }
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        errf(err, errlen, "%s: not a regular file", path);
+        goto fail;
+    }
+    /* The largest file the format allows; anything bigger is not a model. */
+    uint64_t most = MF_PREAMBLE + (uint64_t)SK_MODEL_MAX_FIELDS +
+                    (uint64_t)SK_MAX_CLASSES * SK_MODEL_MAX_LABEL_SLOT +
+                    (uint64_t)SK_MODEL_MAX_PARAMS * 4 + 4;
+    if ((uint64_t)st.st_size > most) {
+        errf(err, errlen, "%s: not a skelact model file (%lld bytes is too big)",
+             path, (long long)st.st_size);
+        rc = SK_EFORMAT;
+        goto fail;
+    }
+    size_t len = (size_t)st.st_size;
+    if (!(buf = malloc(len ? len : 1))) {
+        errf(err, errlen, "%s: out of memory", path);
+        rc = SK_ENOMEM;
+        goto fail;
+    }
+    if (fread(buf, 1, len, fp) != len) {
+        errf(err, errlen, "%s: read error: %s", path,
+             ferror(fp) ? strerror(errno) : "file shrank while reading");
+        goto fail;
+    }
+    fclose(fp);
+    fp = NULL;
+    rc = mf_load(out, buf, len, path, err, errlen);
+fail:
+    if (fp)
+        fclose(fp);
+    free(buf);
+    return rc;
 }
