@@ -1,0 +1,112 @@
+/* Neural layers and the model's batched pass (src/nn/layers.h): the code is
+ * in layers_tmpl.h, compiled here once for float and once for double. */
+#include <math.h>
+#include <string.h>
+
+#include "layers.h"
+
+size_t sk__gru_cache_size(int B, int T, int H)
+{
+    size_t BT = (size_t)B * T, h = (size_t)H;
+    return BT * 3 * h * 2 + BT * h + (size_t)B * 3 * h + (size_t)B * h;
+}
+
+size_t sk__lstm_cache_size(int B, int T, int H)
+{
+    size_t BT = (size_t)B * T, h = (size_t)H;
+    return BT * 4 * h * 2 + BT * h * 2 + (size_t)B * 4 * h + (size_t)B * h * 2;
+}
+
+size_t sk__conv_cache_size(int B, int T, int C, int K)
+{
+    return (size_t)B * T * C * K;
+}
+
+/* Offsets (in elements) of everything the model's pass keeps for B windows. */
+typedef struct sk__net_layout {
+    sk__param_table pt;
+    size_t out[SK__MAX_LAYERS];   /* (B,T,H) layer output */
+    size_t cache[SK__MAX_LAYERS]; /* the layer's cache */
+    size_t pre[SK__MAX_LAYERS];   /* tcn: (B,T,H) conv output */
+    size_t act[SK__MAX_LAYERS];   /* tcn: (B,T,H) after ReLU */
+    size_t mask[SK__MAX_LAYERS];  /* (B,T,H) dropout mask */
+    size_t drop[SK__MAX_LAYERS];  /* gru/lstm: (B,T,H) output after dropout */
+    size_t last, last_mask, last_drop; /* (B,H) each: head input */
+    size_t logits, probs;              /* (B,K) each */
+    size_t losses;                     /* (B) */
+    size_t dlogits;                    /* (B,K) */
+    size_t dlast, dlast_drop;          /* (B,H) each */
+    size_t dA, dB, dT, dT2;            /* (B,T,H) each: backward scratch */
+    size_t total;
+} sk__net_layout;
+
+static int sk__net_layout_fill(sk__net_layout *L, const sk_model_config *cfg,
+                               int B)
+{
+    memset(L, 0, sizeof *L);
+    if (B < 1 || sk__param_table_fill(cfg, &L->pt) != 0)
+        return SK_EINVAL;
+    int T = cfg->window, H = cfg->hidden, K = cfg->classes;
+    size_t BTH = (size_t)B * T * H, BH = (size_t)B * H, BK = (size_t)B * K;
+    size_t off = 0;
+    for (int l = 0; l < cfg->layers; l++) {
+        int C = L->pt.layer[l].in;
+        size_t cs = cfg->arch == SK_ARCH_GRU    ? sk__gru_cache_size(B, T, H)
+                    : cfg->arch == SK_ARCH_LSTM ? sk__lstm_cache_size(B, T, H)
+                                                : sk__conv_cache_size(B, T, C, cfg->kernel);
+        L->out[l] = off, off += BTH;
+        L->cache[l] = off, off += cs;
+        L->mask[l] = off, off += BTH;
+        if (cfg->arch == SK_ARCH_TCN) {
+            L->pre[l] = off, off += BTH;
+            L->act[l] = off, off += BTH;
+        } else {
+            L->drop[l] = off, off += BTH;
+        }
+    }
+    L->last = off, off += BH;
+    L->last_mask = off, off += BH;
+    L->last_drop = off, off += BH;
+    L->logits = off, off += BK;
+    L->probs = off, off += BK;
+    L->losses = off, off += (size_t)B;
+    L->dlogits = off, off += BK;
+    L->dlast = off, off += BH;
+    L->dlast_drop = off, off += BH;
+    L->dA = off, off += BTH;
+    L->dB = off, off += BTH;
+    L->dT = off, off += BTH;
+    L->dT2 = off, off += BTH;
+    L->total = off;
+    return 0;
+}
+
+size_t sk__net_ws_size(const sk_model_config *cfg, int B)
+{
+    sk__net_layout L;
+    return sk__net_layout_fill(&L, cfg, B) == 0 ? L.total : 0;
+}
+
+#define REAL float
+#define SK__R(name) sk__##name##_f
+#define R_EXP expf
+#define R_TANH tanhf
+#define R_LOG logf
+#include "layers_tmpl.h"
+#undef REAL
+#undef SK__R
+#undef R_EXP
+#undef R_TANH
+#undef R_LOG
+
+#define REAL double
+#define SK__R(name) sk__##name##_d
+#define R_EXP exp
+#define R_TANH tanh
+#define R_LOG log
+#include "layers_tmpl.h"
+#undef REAL
+#undef SK__R
+#undef R_EXP
+#undef R_TANH
+#undef R_LOG

@@ -1,0 +1,592 @@
+/* The layers and the model's pass, written once for a floating-point type
+ * REAL and compiled twice by src/nn/layers.c (float: training; double: the
+ * gradient checks). Needs REAL, SK__R(name), R_EXP, R_TANH, R_LOG. No include
+ * guard on purpose. Prototypes and shapes: src/nn/layers_decl.h. */
+
+/* ---- kernels --------------------------------------------------------- */
+
+/* Dot product with 8 independent partial sums: the compiler vectorizes the
+ * lanes without reassociating anything (no -ffast-math), and the order of
+ * the additions is fixed, so results are deterministic. */
+static inline REAL SK__R(dot)(const REAL *restrict a, const REAL *restrict b,
+                              int n)
+{
+    REAL s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        s0 += a[i + 0] * b[i + 0];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+        s4 += a[i + 4] * b[i + 4];
+        s5 += a[i + 5] * b[i + 5];
+        s6 += a[i + 6] * b[i + 6];
+        s7 += a[i + 7] * b[i + 7];
+    }
+    REAL s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    for (; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+/* y += a * x over n elements, in blocks of 8 for the vectorizer. */
+static inline void SK__R(axpy)(REAL *restrict y, REAL a,
+                               const REAL *restrict x, int n)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        y[i + 0] += a * x[i + 0];
+        y[i + 1] += a * x[i + 1];
+        y[i + 2] += a * x[i + 2];
+        y[i + 3] += a * x[i + 3];
+        y[i + 4] += a * x[i + 4];
+        y[i + 5] += a * x[i + 5];
+        y[i + 6] += a * x[i + 6];
+        y[i + 7] += a * x[i + 7];
+    }
+    for (; i < n; i++)
+        y[i] += a * x[i];
+}
+
+#ifndef SK__MM_BLOCK
+#define SK__MM_BLOCK 32 /* rows of w kept hot in L1 while all rows of inp pass */
+#endif
+
+/* out[n*ldo + o] = b[o] + inp[n*ldi + :] . w[o*I + :]  (b NULL = 0). */
+static void SK__R(mm_nt)(REAL *out, int ldo,           /* (N,O) */
+                         const REAL *inp, int ldi,     /* (N,I) */
+                         const REAL *w, const REAL *b, /* (O,I) (O) */
+                         int N, int I, int O)
+{
+    for (int o0 = 0; o0 < O; o0 += SK__MM_BLOCK) {
+        int o1 = o0 + SK__MM_BLOCK < O ? o0 + SK__MM_BLOCK : O;
+        for (int n = 0; n < N; n++) {
+            const REAL *x = inp + (size_t)n * ldi;
+            REAL *y = out + (size_t)n * ldo;
+            for (int o = o0; o < o1; o++)
+                y[o] = (b ? b[o] : 0) + SK__R(dot)(x, w + (size_t)o * I, I);
+        }
+    }
+}
+
+/* dinp[n*ldd + :] += sum_o dout[n*ldo + o] * w[o*I + :]. */
+static void SK__R(mm_nn_acc)(REAL *dinp, int ldd,         /* (N,I) */
+                             const REAL *dout, int ldo,   /* (N,O) */
+                             const REAL *w,               /* (O,I) */
+                             int N, int I, int O)
+{
+    for (int n = 0; n < N; n++) {
+        REAL *d = dinp + (size_t)n * ldd;
+        const REAL *g = dout + (size_t)n * ldo;
+        for (int o = 0; o < O; o++)
+            if (g[o] != 0)
+                SK__R(axpy)(d, g[o], w + (size_t)o * I, I);
+    }
+}
+
+/* dw[o*I + :] += sum_n dout[n*ldo + o] * inp[n*ldi + :];
+ * db[o] += sum_n dout[n*ldo + o] (db may be NULL). */
+static void SK__R(mm_tn_acc)(REAL *dw, REAL *db,          /* (O,I) (O) */
+                             const REAL *dout, int ldo,   /* (N,O) */
+                             const REAL *inp, int ldi,    /* (N,I) */
+                             int N, int I, int O)
+{
+    for (int n = 0; n < N; n++) {
+        const REAL *g = dout + (size_t)n * ldo;
+        const REAL *x = inp + (size_t)n * ldi;
+        for (int o = 0; o < O; o++) {
+            if (db)
+                db[o] += g[o];
+            if (g[o] != 0)
+                SK__R(axpy)(dw + (size_t)o * I, g[o], x, I);
+        }
+    }
+}
+
+static inline REAL SK__R(sigmoid)(REAL x)
+{
+    return 1 / (1 + R_EXP(-x));
+}
+
+/* ---- dense ----------------------------------------------------------- */
+
+void SK__R(dense_forward)(REAL *out, const REAL *inp, const REAL *w,
+                          const REAL *b, int N, int I, int O)
+{
+    SK__R(mm_nt)(out, O, inp, I, w, b, N, I, O);
+}
+
+void SK__R(dense_backward)(REAL *dinp, REAL *dw, REAL *db, const REAL *dout,
+                           const REAL *inp, const REAL *w, int N, int I, int O)
+{
+    SK__R(mm_tn_acc)(dw, db, dout, O, inp, I, N, I, O);
+    if (dinp)
+        SK__R(mm_nn_acc)(dinp, I, dout, O, w, N, I, O);
+}
+
+/* ---- GRU ------------------------------------------------------------- */
+/* cache: xp (B,T,3H) input projections, later their gradients;
+ *        gate (B,T,3H) r, z, n;  hn (B,T,H) W_hn h + b_hn;
+ *        hp (B,3H) recurrent projections / their gradients; dh (B,H). */
+
+void SK__R(gru_forward)(REAL *out, REAL *cache, const REAL *inp,
+                        const REAL *w_ih, const REAL *w_hh, const REAL *b_ih,
+                        const REAL *b_hh, int B, int T, int C, int H)
+{
+    size_t BT = (size_t)B * T, G = 3 * (size_t)H;
+    REAL *xp = cache, *gate = xp + BT * G, *hn = gate + BT * G;
+    REAL *hp = hn + BT * H;
+    SK__R(mm_nt)(xp, (int)G, inp, C, w_ih, b_ih, (int)BT, C, (int)G);
+    for (int t = 0; t < T; t++) {
+        /* hp = h_{t-1} @ w_hh^T + b_hh for the whole batch (h_{-1} = 0). */
+        if (t == 0) {
+            for (int b = 0; b < B; b++)
+                for (size_t g = 0; g < G; g++)
+                    hp[b * G + g] = b_hh[g];
+        } else {
+            SK__R(mm_nt)(hp, (int)G, out + (size_t)(t - 1) * H, T * H, w_hh,
+                         b_hh, B, H, (int)G);
+        }
+        for (int b = 0; b < B; b++) {
+            size_t bt = (size_t)b * T + t;
+            const REAL *x = xp + bt * G, *h = hp + b * G;
+            const REAL *hprev = t ? out + (bt - 1) * H : NULL;
+            REAL *gt = gate + bt * G, *o = out + bt * H;
+            for (int j = 0; j < H; j++) {
+                REAL r = SK__R(sigmoid)(x[j] + h[j]);
+                REAL z = SK__R(sigmoid)(x[H + j] + h[H + j]);
+                REAL n = R_TANH(x[2 * H + j] + r * h[2 * H + j]);
+                gt[j] = r;
+                gt[H + j] = z;
+                gt[2 * H + j] = n;
+                hn[bt * H + j] = h[2 * H + j];
+                o[j] = (1 - z) * n + z * (hprev ? hprev[j] : 0);
+            }
+        }
+    }
+}
+
+void SK__R(gru_backward)(REAL *dinp, REAL *dw_ih, REAL *dw_hh, REAL *db_ih,
+                         REAL *db_hh, REAL *cache, const REAL *dout,
+                         const REAL *out, const REAL *inp, const REAL *w_ih,
+                         const REAL *w_hh, int B, int T, int C, int H)
+{
+    size_t BT = (size_t)B * T, G = 3 * (size_t)H;
+    REAL *dxp = cache, *gate = dxp + BT * G, *hn = gate + BT * G;
+    REAL *dhp = hn + BT * H, *dh = dhp + (size_t)B * G;
+    for (size_t i = 0; i < (size_t)B * H; i++)
+        dh[i] = 0;
+    for (int t = T - 1; t >= 0; t--) {
+        for (int b = 0; b < B; b++) {
+            size_t bt = (size_t)b * T + t;
+            const REAL *gt = gate + bt * G;
+            const REAL *hprev = t ? out + (bt - 1) * H : NULL;
+            REAL *dx = dxp + bt * G, *dhh = dhp + b * G, *dhb = dh + b * H;
+            for (int j = 0; j < H; j++) {
+                REAL r = gt[j], z = gt[H + j], n = gt[2 * H + j];
+                REAL hv = hprev ? hprev[j] : 0;
+                REAL d = dout[bt * H + j] + dhb[j];
+                REAL dan = d * (1 - z) * (1 - n * n);
+                REAL dar = dan * hn[bt * H + j] * r * (1 - r);
+                REAL daz = d * (hv - n) * z * (1 - z);
+                dx[j] = dar;
+                dx[H + j] = daz;
+                dx[2 * H + j] = dan;
+                dhh[j] = dar;
+                dhh[H + j] = daz;
+                dhh[2 * H + j] = dan * r;
+                dhb[j] = d * z;
+            }
+        }
+        for (int b = 0; b < B; b++)
+            for (size_t g = 0; g < G; g++)
+                db_hh[g] += dhp[b * G + g];
+        if (t > 0) {
+            SK__R(mm_tn_acc)(dw_hh, NULL, dhp, (int)G,
+                             out + (size_t)(t - 1) * H, T * H, B, H, (int)G);
+            SK__R(mm_nn_acc)(dh, H, dhp, (int)G, w_hh, B, H, (int)G);
+        }
+    }
+    SK__R(mm_tn_acc)(dw_ih, db_ih, dxp, (int)G, inp, C, (int)BT, C, (int)G);
+    if (dinp)
+        SK__R(mm_nn_acc)(dinp, C, dxp, (int)G, w_ih, (int)BT, C, (int)G);
+}
+
+/* ---- LSTM ------------------------------------------------------------ */
+/* cache: xp (B,T,4H) input projections, later the gate gradients;
+ *        gate (B,T,4H) i, f, g, o;  c (B,T,H);  tc (B,T,H) tanh(c);
+ *        hp (B,4H);  dh (B,H);  dc (B,H). */
+
+void SK__R(lstm_forward)(REAL *out, REAL *cache, const REAL *inp,
+                         const REAL *w_ih, const REAL *w_hh, const REAL *b_ih,
+                         const REAL *b_hh, int B, int T, int C, int H)
+{
+    size_t BT = (size_t)B * T, G = 4 * (size_t)H;
+    REAL *xp = cache, *gate = xp + BT * G, *cs = gate + BT * G;
+    REAL *tc = cs + BT * H, *hp = tc + BT * H;
+    SK__R(mm_nt)(xp, (int)G, inp, C, w_ih, b_ih, (int)BT, C, (int)G);
+    for (int t = 0; t < T; t++) {
+        if (t == 0) {
+            for (int b = 0; b < B; b++)
+                for (size_t g = 0; g < G; g++)
+                    hp[b * G + g] = b_hh[g];
+        } else {
+            SK__R(mm_nt)(hp, (int)G, out + (size_t)(t - 1) * H, T * H, w_hh,
+                         b_hh, B, H, (int)G);
+        }
+        for (int b = 0; b < B; b++) {
+            size_t bt = (size_t)b * T + t;
+            const REAL *x = xp + bt * G, *h = hp + b * G;
+            const REAL *cprev = t ? cs + (bt - 1) * H : NULL;
+            REAL *gt = gate + bt * G;
+            for (int j = 0; j < H; j++) {
+                REAL i = SK__R(sigmoid)(x[j] + h[j]);
+                REAL f = SK__R(sigmoid)(x[H + j] + h[H + j]);
+                REAL g = R_TANH(x[2 * H + j] + h[2 * H + j]);
+                REAL o = SK__R(sigmoid)(x[3 * H + j] + h[3 * H + j]);
+                REAL c = f * (cprev ? cprev[j] : 0) + i * g;
+                REAL tcv = R_TANH(c);
+                gt[j] = i;
+                gt[H + j] = f;
+                gt[2 * H + j] = g;
+                gt[3 * H + j] = o;
+                cs[bt * H + j] = c;
+                tc[bt * H + j] = tcv;
+                out[bt * H + j] = o * tcv;
+            }
+        }
+    }
+}
+
+void SK__R(lstm_backward)(REAL *dinp, REAL *dw_ih, REAL *dw_hh, REAL *db_ih,
+                          REAL *db_hh, REAL *cache, const REAL *dout,
+                          const REAL *out, const REAL *inp, const REAL *w_ih,
+                          const REAL *w_hh, int B, int T, int C, int H)
+{
+    size_t BT = (size_t)B * T, G = 4 * (size_t)H;
+    REAL *dxp = cache, *gate = dxp + BT * G, *cs = gate + BT * G;
+    REAL *tc = cs + BT * H, *hp = tc + BT * H;
+    REAL *dh = hp + (size_t)B * G, *dc = dh + (size_t)B * H;
+    for (size_t i = 0; i < (size_t)B * H; i++)
+        dh[i] = dc[i] = 0;
+    for (int t = T - 1; t >= 0; t--) {
+        for (int b = 0; b < B; b++) {
+            size_t bt = (size_t)b * T + t;
+            const REAL *gt = gate + bt * G;
+            const REAL *cprev = t ? cs + (bt - 1) * H : NULL;
+            REAL *da = dxp + bt * G, *dhb = dh + b * H, *dcb = dc + b * H;
+            for (int j = 0; j < H; j++) {
+                REAL i = gt[j], f = gt[H + j], g = gt[2 * H + j];
+                REAL o = gt[3 * H + j], tcv = tc[bt * H + j];
+                REAL d = dout[bt * H + j] + dhb[j];
+                REAL dcv = dcb[j] + d * o * (1 - tcv * tcv);
+                da[j] = dcv * g * i * (1 - i);
+                da[H + j] = dcv * (cprev ? cprev[j] : 0) * f * (1 - f);
+                da[2 * H + j] = dcv * i * (1 - g * g);
+                da[3 * H + j] = d * tcv * o * (1 - o);
+                dcb[j] = dcv * f;
+                dhb[j] = 0;
+            }
+        }
+        /* The pre-activation gradients of step t are the rows t of dxp:
+         * they feed b_hh, w_hh and h_{t-1} as they feed b_ih, w_ih, x. */
+        const REAL *da = dxp + (size_t)t * G;
+        for (int b = 0; b < B; b++)
+            for (size_t g = 0; g < G; g++)
+                db_hh[g] += da[(size_t)b * T * G + g];
+        if (t > 0) {
+            SK__R(mm_tn_acc)(dw_hh, NULL, da, T * (int)G,
+                             out + (size_t)(t - 1) * H, T * H, B, H, (int)G);
+            SK__R(mm_nn_acc)(dh, H, da, T * (int)G, w_hh, B, H, (int)G);
+        }
+    }
+    SK__R(mm_tn_acc)(dw_ih, db_ih, dxp, (int)G, inp, C, (int)BT, C, (int)G);
+    if (dinp)
+        SK__R(mm_nn_acc)(dinp, C, dxp, (int)G, w_ih, (int)BT, C, (int)G);
+}
+
+/* ---- causal dilated convolution ------------------------------------ */
+/* cache: col (B,T,C*K), col[b,t,c*K+k] = inp[b, t-(K-1-k)*d, c] (0 before
+ * the start), so out = col @ w^T + b with w (O, C*K) in PyTorch's layout. */
+
+void SK__R(conv_forward)(REAL *out, REAL *cache, const REAL *inp,
+                         const REAL *w, const REAL *b, int B, int T, int C,
+                         int O, int K, int d)
+{
+    size_t CK = (size_t)C * K;
+    for (int bb = 0; bb < B; bb++)
+        for (int t = 0; t < T; t++) {
+            REAL *col = cache + ((size_t)bb * T + t) * CK;
+            for (int k = 0; k < K; k++) {
+                int ts = t - (K - 1 - k) * d;
+                const REAL *x = inp + ((size_t)bb * T + ts) * C;
+                for (int c = 0; c < C; c++)
+                    col[(size_t)c * K + k] = ts >= 0 ? x[c] : 0;
+            }
+        }
+    SK__R(mm_nt)(out, O, cache, (int)CK, w, b, B * T, (int)CK, O);
+}
+
+void SK__R(conv_backward)(REAL *dinp, REAL *dw, REAL *db, REAL *cache,
+                          const REAL *dout, const REAL *w, int B, int T, int C,
+                          int O, int K, int d)
+{
+    size_t CK = (size_t)C * K, BT = (size_t)B * T;
+    SK__R(mm_tn_acc)(dw, db, dout, O, cache, (int)CK, (int)BT, (int)CK, O);
+    if (!dinp)
+        return;
+    for (size_t i = 0; i < BT * CK; i++)
+        cache[i] = 0;
+    SK__R(mm_nn_acc)(cache, (int)CK, dout, O, w, (int)BT, (int)CK, O);
+    for (int bb = 0; bb < B; bb++)
+        for (int t = 0; t < T; t++) {
+            const REAL *dcol = cache + ((size_t)bb * T + t) * CK;
+            for (int k = 0; k < K; k++) {
+                int ts = t - (K - 1 - k) * d;
+                if (ts < 0)
+                    continue;
+                REAL *dx = dinp + ((size_t)bb * T + ts) * C;
+                for (int c = 0; c < C; c++)
+                    dx[c] += dcol[(size_t)c * K + k];
+            }
+        }
+}
+
+/* ---- ReLU, dropout --------------------------------------------------- */
+
+void SK__R(relu_forward)(REAL *out, const REAL *inp, size_t N)
+{
+    for (size_t i = 0; i < N; i++)
+        out[i] = inp[i] > 0 ? inp[i] : 0;
+}
+
+void SK__R(relu_backward)(REAL *dinp, const REAL *dout, const REAL *out,
+                          size_t N)
+{
+    for (size_t i = 0; i < N; i++)
+        if (out[i] > 0)
+            dinp[i] += dout[i];
+}
+
+void SK__R(dropout_forward)(REAL *out, REAL *mask, const REAL *inp, float p,
+                            sk_rng *rng, size_t N)
+{
+    if (rng) {
+        REAL keep = (REAL)1 / (1 - (REAL)p);
+        for (size_t i = 0; i < N; i++)
+            mask[i] = sk_rng_float(rng) < p ? 0 : keep;
+    }
+    for (size_t i = 0; i < N; i++)
+        out[i] = inp[i] * mask[i];
+}
+
+void SK__R(dropout_backward)(REAL *dinp, const REAL *dout, const REAL *mask,
+                             size_t N)
+{
+    for (size_t i = 0; i < N; i++)
+        dinp[i] += dout[i] * mask[i];
+}
+
+/* ---- softmax cross-entropy ------------------------------------------ */
+
+double SK__R(softmax_ce_forward)(REAL *probs, REAL *losses, const REAL *logits,
+                                 const int *y, int B, int K)
+{
+    double sum = 0;
+    for (int b = 0; b < B; b++) {
+        const REAL *l = logits + (size_t)b * K;
+        REAL *p = probs + (size_t)b * K;
+        REAL mx = l[0];
+        for (int k = 1; k < K; k++)
+            if (l[k] > mx)
+                mx = l[k];
+        REAL s = 0;
+        for (int k = 0; k < K; k++)
+            s += (p[k] = R_EXP(l[k] - mx));
+        for (int k = 0; k < K; k++)
+            p[k] /= s;
+        if (y) {
+            /* -log softmax from the logits, not log(p): exact for tiny p. */
+            REAL loss = R_LOG(s) - (l[y[b]] - mx);
+            if (losses)
+                losses[b] = loss;
+            sum += loss;
+        }
+    }
+    return sum;
+}
+
+void SK__R(softmax_ce_backward)(REAL *dlogits, const REAL *probs, const int *y,
+                                const REAL *dloss, int B, int K)
+{
+    for (int b = 0; b < B; b++) {
+        REAL g = dloss ? dloss[b] : 1;
+        const REAL *p = probs + (size_t)b * K;
+        REAL *d = dlogits + (size_t)b * K;
+        for (int k = 0; k < K; k++)
+            d[k] += g * (p[k] - (k == y[b] ? 1 : 0));
+    }
+}
+
+/* ---- the whole model ------------------------------------------------- */
+
+static void SK__R(zero)(REAL *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = 0;
+}
+
+double SK__R(net_forward)(REAL *probs, REAL *ws, const sk_model_config *cfg,
+                          const REAL *params, const REAL *x, const int *y,
+                          const REAL *weight, int B, float p, sk_rng *rng)
+{
+    sk__net_layout L;
+    if (sk__net_layout_fill(&L, cfg, B) != 0)
+        return 0;
+    int T = cfg->window, H = cfg->hidden, K = cfg->classes;
+    size_t BTH = (size_t)B * T * H;
+    const REAL *inp = x;
+    for (int l = 0; l < cfg->layers; l++) {
+        const sk__layer_params *lp = &L.pt.layer[l];
+        REAL *out = ws + L.out[l], *cache = ws + L.cache[l];
+        int C = lp->in;
+        if (cfg->arch == SK_ARCH_TCN) {
+            REAL *pre = ws + L.pre[l], *act = ws + L.act[l];
+            SK__R(conv_forward)(pre, cache, inp, params + lp->w_ih,
+                                params + lp->b_ih, B, T, C, H, cfg->kernel,
+                                1 << l);
+            SK__R(relu_forward)(act, pre, BTH);
+            if (p > 0)
+                SK__R(dropout_forward)(out, ws + L.mask[l], act, p, rng, BTH);
+            else
+                memcpy(out, act, BTH * sizeof *out);
+            if (l > 0)
+                for (size_t i = 0; i < BTH; i++)
+                    out[i] += inp[i];
+            inp = out;
+        } else {
+            if (cfg->arch == SK_ARCH_GRU)
+                SK__R(gru_forward)(out, cache, inp, params + lp->w_ih,
+                                   params + lp->w_hh, params + lp->b_ih,
+                                   params + lp->b_hh, B, T, C, H);
+            else
+                SK__R(lstm_forward)(out, cache, inp, params + lp->w_ih,
+                                    params + lp->w_hh, params + lp->b_ih,
+                                    params + lp->b_hh, B, T, C, H);
+            inp = out;
+            if (p > 0 && l + 1 < cfg->layers) {
+                SK__R(dropout_forward)(ws + L.drop[l], ws + L.mask[l], out, p,
+                                       rng, BTH);
+                inp = ws + L.drop[l];
+            }
+        }
+    }
+    /* The last step of the last layer -> (dropout) -> head. */
+    REAL *last = ws + L.last, *head_in = last;
+    for (int b = 0; b < B; b++)
+        memcpy(last + (size_t)b * H, inp + ((size_t)b * T + T - 1) * H,
+               (size_t)H * sizeof *last);
+    if (p > 0) {
+        head_in = ws + L.last_drop;
+        SK__R(dropout_forward)(head_in, ws + L.last_mask, last, p, rng,
+                               (size_t)B * H);
+    }
+    REAL *logits = ws + L.logits, *pr = ws + L.probs, *losses = ws + L.losses;
+    SK__R(dense_forward)(logits, head_in, params + L.pt.w_out,
+                         params + L.pt.b_out, B, H, K);
+    SK__R(softmax_ce_forward)(pr, losses, logits, y, B, K);
+    if (probs)
+        memcpy(probs, pr, (size_t)B * K * sizeof *probs);
+    double sum = 0;
+    if (y)
+        for (int b = 0; b < B; b++)
+            sum += (double)(weight ? weight[b] : 1) * losses[b];
+    return sum;
+}
+
+void SK__R(net_backward)(REAL *grads, REAL *dx, REAL *ws,
+                         const sk_model_config *cfg, const REAL *params,
+                         const REAL *x, const int *y, const REAL *weight,
+                         int B, float p)
+{
+    sk__net_layout L;
+    if (sk__net_layout_fill(&L, cfg, B) != 0)
+        return;
+    int T = cfg->window, H = cfg->hidden, K = cfg->classes, NL = cfg->layers;
+    size_t BTH = (size_t)B * T * H, BH = (size_t)B * H;
+    REAL *dlogits = ws + L.dlogits, *dlast = ws + L.dlast;
+    REAL *dlast_drop = ws + L.dlast_drop;
+    SK__R(zero)(dlogits, (size_t)B * K);
+    SK__R(softmax_ce_backward)(dlogits, ws + L.probs, y, weight, B, K);
+
+    /* Head input: the (dropped-out) last step of the last layer. */
+    const REAL *head_in = p > 0 ? ws + L.last_drop : ws + L.last;
+    SK__R(zero)(dlast_drop, BH);
+    SK__R(dense_backward)(dlast_drop, grads + L.pt.w_out, grads + L.pt.b_out,
+                          dlogits, head_in, params + L.pt.w_out, B, H, K);
+    if (p > 0) {
+        SK__R(zero)(dlast, BH);
+        SK__R(dropout_backward)(dlast, dlast_drop, ws + L.last_mask, BH);
+    } else {
+        memcpy(dlast, dlast_drop, BH * sizeof *dlast);
+    }
+    REAL *dnext = ws + L.dA, *dprev = ws + L.dB;
+    SK__R(zero)(dnext, BTH);
+    for (int b = 0; b < B; b++)
+        memcpy(dnext + ((size_t)b * T + T - 1) * H, dlast + (size_t)b * H,
+               (size_t)H * sizeof *dnext);
+
+    for (int l = NL - 1; l >= 0; l--) {
+        const sk__layer_params *lp = &L.pt.layer[l];
+        int C = lp->in;
+        /* This layer's input, as the forward pass saw it. */
+        const REAL *inp = x;
+        if (l > 0) {
+            inp = ws + L.out[l - 1];
+            if (cfg->arch != SK_ARCH_TCN && p > 0)
+                inp = ws + L.drop[l - 1];
+        }
+        REAL *dinp = l > 0 ? dprev : dx;
+        if (l > 0)
+            SK__R(zero)(dprev, BTH);
+        REAL *cache = ws + L.cache[l], *dt = ws + L.dT;
+        if (cfg->arch == SK_ARCH_TCN) {
+            if (l > 0) /* residual */
+                for (size_t i = 0; i < BTH; i++)
+                    dinp[i] += dnext[i];
+            const REAL *dact = dnext;
+            if (p > 0) {
+                SK__R(zero)(dt, BTH);
+                SK__R(dropout_backward)(dt, dnext, ws + L.mask[l], BTH);
+                dact = dt;
+            }
+            REAL *dpre = ws + L.dT2;
+            SK__R(zero)(dpre, BTH);
+            SK__R(relu_backward)(dpre, dact, ws + L.act[l], BTH);
+            SK__R(conv_backward)(dinp, grads + lp->w_ih, grads + lp->b_ih,
+                                 cache, dpre, params + lp->w_ih, B, T, C, H,
+                                 cfg->kernel, 1 << l);
+        } else {
+            const REAL *dout = dnext;
+            if (p > 0 && l + 1 < NL) {
+                SK__R(zero)(dt, BTH);
+                SK__R(dropout_backward)(dt, dnext, ws + L.mask[l], BTH);
+                dout = dt;
+            }
+            if (cfg->arch == SK_ARCH_GRU)
+                SK__R(gru_backward)(dinp, grads + lp->w_ih, grads + lp->w_hh,
+                                    grads + lp->b_ih, grads + lp->b_hh, cache,
+                                    dout, ws + L.out[l], inp, params + lp->w_ih,
+                                    params + lp->w_hh, B, T, C, H);
+            else
+                SK__R(lstm_backward)(dinp, grads + lp->w_ih, grads + lp->w_hh,
+                                     grads + lp->b_ih, grads + lp->b_hh, cache,
+                                     dout, ws + L.out[l], inp,
+                                     params + lp->w_ih, params + lp->w_hh, B,
+                                     T, C, H);
+        }
+        REAL *tmp = dnext;
+        dnext = dprev;
+        dprev = tmp;
+    }
+}
