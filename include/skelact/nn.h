@@ -116,6 +116,22 @@ int sk_model_load_mem(sk_model **out, const void *buf, size_t len, char *err,
  * per model): use one model per thread. */
 int sk_model_infer(sk_model *m, const float *x, float *probs);
 
+/* sk_model_infer reads a packed copy of the weights, made on its first call
+ * (after sk_model_create or sk_model_load). Call this after changing the
+ * parameters in place (training) so the next sk_model_infer re-packs them. */
+void sk_model_infer_sync(sk_model *m);
+/* Name of the kernel set inference runs on: "plain", "avx2" or "avx512"
+ * (SK_KERNELS=name in the environment forces one this CPU supports); NULL
+ * if m cannot run inference. Static string. */
+const char *sk_model_infer_kernels(const sk_model *m);
+/* Multiply-adds sk_model_infer does per window (tcn: only the steps the
+ * last step depends on); 0 if m cannot run inference. */
+double sk_model_infer_macs(const sk_model *m);
+/* Measured single-thread peak of this CPU in single-precision flops per
+ * second, with the kernel set inference uses (independent fused
+ * multiply-adds for about seconds). For "x of the arithmetic limit". */
+double sk_infer_peak_flops(double seconds);
+
 /* ---- features (src/nn/features.c) -------------------------------------
  * One definition of a model's input, used by training and live recognition
  * alike. Per frame: joints relative to the hip centre, divided by the body's

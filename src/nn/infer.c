@@ -1,24 +1,414 @@
-/* Placeholder until the inference kernels land: inference reports
- * SK_EUNSUPPORTED. Replaced by the fast kernels (issue 3). */
+/* Single-window inference: x (W, C) -> class probabilities (K), with no
+ * allocation after sk__infer_init.
+ *
+ * Per layer of gru/lstm: the input projection of all W steps is one matrix
+ * product (W, C_l) @ (C_l, G*H) + b_ih; the recurrence is one matrix-vector
+ * product h @ W_hh^T + b_hh per step, then the gate arithmetic. Per layer of
+ * tcn: only the steps the last step depends on are computed (the receptive
+ * field narrows from the top layer down, as a streaming implementation
+ * would), each as one row of an im2col matrix product.
+ *
+ * The weights are read from a packed copy (kernels.h: panels, hidden sizes
+ * padded to the kernel set's vector width with zero weights, so the padded
+ * units stay exactly 0). The copy is made on the first sk_model_infer after
+ * sk__infer_init and again after sk_model_infer_sync: model creation and
+ * loading fill the parameters after sk__infer_init has run, and training
+ * changes them in place.
+ */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "kernels.h"
 #include "model.h"
+
+struct sk__infer {
+    const sk__kernels *k;
+    int arch, C, H, L, W, K, G, ksize; /* the model's sizes (ksize: tcn) */
+    int Hp;                            /* H padded to the vector width */
+    int Np;                            /* G * Hp: gate outputs per step */
+    int packed;                        /* the packed copy matches params */
+    double macs;                       /* multiply-adds per window */
+    sk__param_table pt;
+    int cin[SK__MAX_LAYERS];    /* rows of layer l's packed W_ih (K dim) */
+    float *w_ih[SK__MAX_LAYERS]; /* (cin, Np) packed, nr_mm panels */
+    float *w_hh[SK__MAX_LAYERS]; /* (Hp, Np) packed, nr_mv panels; rnn only */
+    float *b_ih[SK__MAX_LAYERS]; /* (Np) padded */
+    float *b_hh[SK__MAX_LAYERS]; /* (Np) padded; rnn only */
+    float *gi;     /* (W, Np) input projections / tcn conv outputs */
+    float *gh;     /* (Np) recurrent projection of one step */
+    float *seq[2]; /* (W, Hp) each: layer outputs, ping-pong */
+    float *cell;   /* (Hp) lstm cell state */
+    float *col;    /* tcn: (W, ksize * max(C, Hp)) im2col rows */
+    float *tmp;    /* (max over layers of cin * Np) unpacked staging */
+    int *rows;     /* tcn: (L, W) times layer l must output, oldest first */
+    int nrows[SK__MAX_LAYERS];
+    float *block;  /* the one allocation all float buffers live in */
+};
+
+static size_t round_up(size_t n, size_t m)
+{
+    return (n + m - 1) / m * m;
+}
+
+/* ---- packing ---------------------------------------------------------- */
+
+/* Stage and pack the weights of every layer from m->params. */
+static void infer_pack(sk_model *m)
+{
+    struct sk__infer *s = m->infer;
+    const float *P = m->params;
+    int H = s->H, Hp = s->Hp, G = s->G, Np = s->Np;
+    for (int l = 0; l < s->L; l++) {
+        const sk__layer_params *lp = &s->pt.layer[l];
+        int Cl = lp->in;                     /* true input size */
+        int Cs = l == 0 ? s->C : Hp;         /* stride of the input rows */
+        float *t = s->tmp;
+        if (s->arch == SK_ARCH_TCN) {
+            /* B[j*Cs + c][o] = w[o][c][j] */
+            int kk = s->ksize;
+            memset(t, 0, (size_t)kk * Cs * Np * sizeof *t);
+            for (int o = 0; o < H; o++)
+                for (int c = 0; c < Cl; c++)
+                    for (int j = 0; j < kk; j++)
+                        t[((size_t)j * Cs + c) * Np + o] =
+                            P[lp->w_ih + ((size_t)o * Cl + c) * kk + j];
+            sk__pack(s->w_ih[l], t, kk * Cs, Np, s->k->nr_mm);
+            memset(s->b_ih[l], 0, (size_t)Np * sizeof(float));
+            memcpy(s->b_ih[l], P + lp->b_ih, (size_t)H * sizeof(float));
+            continue;
+        }
+        /* B[c][g*Hp + j] = w_ih[g*H + j][c] */
+        memset(t, 0, (size_t)Cs * Np * sizeof *t);
+        for (int g = 0; g < G; g++)
+            for (int j = 0; j < H; j++)
+                for (int c = 0; c < Cl; c++)
+                    t[(size_t)c * Np + g * Hp + j] =
+                        P[lp->w_ih + ((size_t)g * H + j) * Cl + c];
+        sk__pack(s->w_ih[l], t, Cs, Np, s->k->nr_mm);
+        memset(t, 0, (size_t)Hp * Np * sizeof *t);
+        for (int g = 0; g < G; g++)
+            for (int j = 0; j < H; j++)
+                for (int c = 0; c < H; c++)
+                    t[(size_t)c * Np + g * Hp + j] =
+                        P[lp->w_hh + ((size_t)g * H + j) * H + c];
+        sk__pack(s->w_hh[l], t, Hp, Np, s->k->nr_mv);
+        memset(s->b_ih[l], 0, (size_t)Np * sizeof(float));
+        memset(s->b_hh[l], 0, (size_t)Np * sizeof(float));
+        for (int g = 0; g < G; g++) {
+            memcpy(s->b_ih[l] + g * Hp, P + lp->b_ih + (size_t)g * H,
+                   (size_t)H * sizeof(float));
+            memcpy(s->b_hh[l] + g * Hp, P + lp->b_hh + (size_t)g * H,
+                   (size_t)H * sizeof(float));
+        }
+    }
+    s->packed = 1;
+}
+
+/* tcn: which times each layer must output for the top layer's last step.
+ * Layer l reads its input at t - m * 2^l (m = 0..k-1) and, from layer 1 on,
+ * at t for the residual (m = 0 covers it). */
+static void tcn_plan(struct sk__infer *s)
+{
+    int W = s->W, L = s->L;
+    unsigned char *need = (unsigned char *)s->col; /* borrowed before use */
+    memset(need, 0, (size_t)L * W);
+    need[(size_t)(L - 1) * W + W - 1] = 1;
+    for (int l = L - 1; l > 0; l--) {
+        long d = 1L << l;
+        for (int t = 0; t < W; t++) {
+            if (!need[(size_t)l * W + t])
+                continue;
+            for (int q = 0; q < s->ksize; q++) {
+                long u = t - q * d;
+                if (u >= 0)
+                    need[(size_t)(l - 1) * W + u] = 1;
+            }
+        }
+    }
+    for (int l = 0; l < L; l++) {
+        int n = 0;
+        for (int t = 0; t < W; t++)
+            if (need[(size_t)l * W + t])
+                s->rows[(size_t)l * W + n++] = t;
+        s->nrows[l] = n;
+    }
+}
+
+/* ---- creation ---------------------------------------------------------- */
+
+static int infer_init_with(sk_model *m, const sk__kernels *k)
+{
+    m->infer = NULL;
+    const sk_model_config *cfg = &m->hdr.arch;
+    if (cfg->arch != SK_ARCH_GRU && cfg->arch != SK_ARCH_LSTM &&
+        cfg->arch != SK_ARCH_TCN)
+        return 0; /* not a network: sk_model_infer says SK_EUNSUPPORTED */
+    struct sk__infer *s = calloc(1, sizeof *s);
+    if (!s)
+        return SK_ENOMEM;
+    if (sk__param_table_fill(cfg, &s->pt) != 0) {
+        free(s);
+        return SK_EINVAL;
+    }
+    s->k = k;
+    s->arch = cfg->arch;
+    s->C = cfg->input;
+    s->H = cfg->hidden;
+    s->L = cfg->layers;
+    s->W = cfg->window;
+    s->K = cfg->classes;
+    s->G = sk__arch_gates(cfg->arch);
+    s->ksize = cfg->arch == SK_ARCH_TCN ? cfg->kernel : 1;
+    s->Hp = (int)round_up((size_t)s->H, (size_t)k->vw);
+    s->Np = s->G * s->Hp;
+
+    size_t W = (size_t)s->W, Np = (size_t)s->Np, Hp = (size_t)s->Hp;
+    size_t cmax = (size_t)(s->C > s->Hp ? s->C : s->Hp);
+    size_t tmpmax = 0, n = 0;
+    size_t off_w_ih[SK__MAX_LAYERS], off_w_hh[SK__MAX_LAYERS];
+    size_t off_b_ih[SK__MAX_LAYERS], off_b_hh[SK__MAX_LAYERS];
+    const size_t A = 16; /* floats: 64-byte alignment of every buffer */
+    for (int l = 0; l < s->L; l++) {
+        size_t cin = (size_t)s->ksize * (l == 0 ? (size_t)s->C : Hp);
+        s->cin[l] = (int)cin;
+        if (cin * Np > tmpmax)
+            tmpmax = cin * Np;
+        off_w_ih[l] = n;
+        n += round_up(sk__pack_size((int)cin, (int)Np, k->nr_mm), A);
+        off_b_ih[l] = n;
+        n += round_up(Np, A);
+        if (s->arch != SK_ARCH_TCN) {
+            if (Hp * Np > tmpmax)
+                tmpmax = Hp * Np;
+            off_w_hh[l] = n;
+            n += round_up(sk__pack_size((int)Hp, (int)Np, k->nr_mv), A);
+            off_b_hh[l] = n;
+            n += round_up(Np, A);
+        }
+    }
+    size_t off_gi = n;
+    n += round_up(W * Np, A);
+    size_t off_gh = n;
+    n += round_up(Np, A);
+    size_t off_seq0 = n;
+    n += round_up(W * Hp, A);
+    size_t off_seq1 = n;
+    n += round_up(W * Hp, A);
+    size_t off_cell = n;
+    n += round_up(Hp, A);
+    size_t off_col = n;
+    size_t ncol = W * (size_t)s->ksize * cmax;
+    if (ncol < (size_t)s->L * W) /* tcn_plan borrows it as bytes */
+        ncol = (size_t)s->L * W;
+    n += round_up(ncol, A);
+    size_t off_tmp = n;
+    n += round_up(tmpmax, A);
+
+    void *mem = NULL;
+    if (posix_memalign(&mem, 64, n * sizeof(float)) != 0)
+        goto fail;
+    s->block = mem;
+    memset(s->block, 0, n * sizeof(float));
+    s->rows = calloc((size_t)s->L * W, sizeof *s->rows);
+    if (!s->rows)
+        goto fail;
+    for (int l = 0; l < s->L; l++) {
+        s->w_ih[l] = s->block + off_w_ih[l];
+        s->b_ih[l] = s->block + off_b_ih[l];
+        if (s->arch != SK_ARCH_TCN) {
+            s->w_hh[l] = s->block + off_w_hh[l];
+            s->b_hh[l] = s->block + off_b_hh[l];
+        }
+    }
+    s->gi = s->block + off_gi;
+    s->gh = s->block + off_gh;
+    s->seq[0] = s->block + off_seq0;
+    s->seq[1] = s->block + off_seq1;
+    s->cell = s->block + off_cell;
+    s->col = s->block + off_col;
+    s->tmp = s->block + off_tmp;
+
+    /* Multiply-adds actually done per window (true sizes, not padded). */
+    double H = s->H, macs = 0;
+    if (s->arch == SK_ARCH_TCN) {
+        tcn_plan(s);
+        for (int l = 0; l < s->L; l++)
+            macs += (double)s->nrows[l] * H * s->pt.layer[l].in * s->ksize;
+    } else {
+        for (int l = 0; l < s->L; l++)
+            macs += (double)s->W * s->pt.layer[l].in * s->G * H +
+                    (double)(s->W - 1) * H * s->G * H;
+    }
+    s->macs = macs + (double)s->K * H;
+    m->infer = s;
+    return 0;
+fail:
+    free(s->block);
+    free(s->rows);
+    free(s);
+    return SK_ENOMEM;
+}
 
 int sk__infer_init(sk_model *m)
 {
-    m->infer = NULL;
-    return 0;
+    return infer_init_with(m, sk__kernels_pick());
 }
 
 void sk__infer_free(sk_model *m)
 {
+    if (!m || !m->infer)
+        return;
+    free(m->infer->block);
+    free(m->infer->rows);
+    free(m->infer);
     m->infer = NULL;
+}
+
+int sk__infer_use(sk_model *m, const sk__kernels *k)
+{
+    if (!m || !k)
+        return SK_EINVAL;
+    sk__infer_free(m);
+    return infer_init_with(m, k);
+}
+
+void sk_model_infer_sync(sk_model *m)
+{
+    if (m && m->infer)
+        m->infer->packed = 0;
+}
+
+const char *sk_model_infer_kernels(const sk_model *m)
+{
+    return m && m->infer ? m->infer->k->name : NULL;
+}
+
+double sk_model_infer_macs(const sk_model *m)
+{
+    return m && m->infer ? m->infer->macs : 0.0;
+}
+
+/* ---- the forward pass -------------------------------------------------- */
+
+/* gru / lstm: returns the last layer's outputs (W, Hp). */
+static const float *rnn_forward(struct sk__infer *s, const float *x)
+{
+    const sk__kernels *k = s->k;
+    const float *in = x;
+    int lda = s->C, Hp = s->Hp, Np = s->Np, W = s->W;
+    float *out = NULL;
+    for (int l = 0; l < s->L; l++) {
+        out = s->seq[l & 1];
+        k->matmul(s->gi, Np, in, lda, s->w_ih[l], s->b_ih[l], W, s->cin[l], Np);
+        if (s->arch == SK_ARCH_LSTM)
+            memset(s->cell, 0, (size_t)Hp * sizeof(float));
+        for (int t = 0; t < W; t++) {
+            float *h = out + (size_t)t * Hp;
+            if (t == 0) { /* h = 0: the recurrent term is the bias alone */
+                memcpy(s->gh, s->b_hh[l], (size_t)Np * sizeof(float));
+                memset(h, 0, (size_t)Hp * sizeof(float));
+            } else {
+                k->matvec(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np);
+                memcpy(h, h - Hp, (size_t)Hp * sizeof(float));
+            }
+            if (s->arch == SK_ARCH_GRU)
+                k->gru_gates(h, s->gi + (size_t)t * Np, s->gh, Hp);
+            else
+                k->lstm_gates(h, s->cell, s->gi + (size_t)t * Np, s->gh, Hp);
+        }
+        in = out;
+        lda = Hp;
+    }
+    return out;
+}
+
+/* tcn: returns the last layer's outputs (W, Hp), valid at the rows the plan
+ * computed (always the last). */
+static const float *tcn_forward(struct sk__infer *s, const float *x)
+{
+    const sk__kernels *k = s->k;
+    const float *in = x;
+    int Cs = s->C, Hp = s->Hp, W = s->W, kk = s->ksize;
+    float *out = NULL;
+    for (int l = 0; l < s->L; l++) {
+        out = s->seq[l & 1];
+        long d = 1L << l;
+        int nr = s->nrows[l], cin = s->cin[l];
+        const int *rows = s->rows + (size_t)l * W;
+        for (int i = 0; i < nr; i++) {
+            float *col = s->col + (size_t)i * cin;
+            for (int j = 0; j < kk; j++) {
+                long u = rows[i] - (long)(kk - 1 - j) * d;
+                if (u >= 0)
+                    memcpy(col + (size_t)j * Cs, in + (size_t)u * Cs,
+                           (size_t)Cs * sizeof(float));
+                else
+                    memset(col + (size_t)j * Cs, 0, (size_t)Cs * sizeof(float));
+            }
+        }
+        k->matmul(s->gi, Hp, s->col, cin, s->w_ih[l], s->b_ih[l], nr, cin, Hp);
+        for (int i = 0; i < nr; i++) {
+            size_t t = (size_t)rows[i];
+            k->relu_add(out + t * Hp, s->gi + (size_t)i * Hp,
+                        l > 0 ? in + t * Hp : NULL, Hp);
+        }
+        in = out;
+        Cs = Hp;
+    }
+    return out;
 }
 
 int sk_model_infer(sk_model *m, const float *x, float *probs)
 {
-    (void)m;
-    (void)x;
-    (void)probs;
-    return SK_EUNSUPPORTED;
+    if (!m || !x || !probs)
+        return SK_EINVAL;
+    struct sk__infer *s = m->infer;
+    if (!s)
+        return SK_EUNSUPPORTED;
+    if (!s->packed)
+        infer_pack(m);
+    const float *top = s->arch == SK_ARCH_TCN ? tcn_forward(s, x)
+                                              : rnn_forward(s, x);
+    const float *h = top + (size_t)(s->W - 1) * s->Hp; /* (H) last step */
+    const float *w = m->params + s->pt.w_out;         /* (K, H) */
+    const float *b = m->params + s->pt.b_out;         /* (K) */
+    float mx = -3.4e38f;
+    for (int c = 0; c < s->K; c++) {
+        float z = b[c];
+        for (int j = 0; j < s->H; j++)
+            z += w[(size_t)c * s->H + j] * h[j];
+        probs[c] = z;
+        if (z > mx)
+            mx = z;
+    }
+    float sum = 0;
+    for (int c = 0; c < s->K; c++) {
+        probs[c] = expf(probs[c] - mx);
+        sum += probs[c];
+    }
+    for (int c = 0; c < s->K; c++)
+        probs[c] /= sum;
+    return 0;
+}
+
+double sk_infer_peak_flops(double seconds)
+{
+    const sk__kernels *k = sk__kernels_pick();
+    float sink = 0;
+    long iters = 1 << 16;
+    double best = 0;
+    int64_t t_end = sk_now_us() + (int64_t)(seconds * 1e6);
+    do {
+        int64_t t0 = sk_now_us();
+        double flops = k->fma_loop(iters, &sink);
+        double dt = (double)(sk_now_us() - t0) * 1e-6;
+        if (dt < 0.002) {
+            iters *= 2;
+            continue;
+        }
+        if (flops / dt > best)
+            best = flops / dt;
+    } while (sk_now_us() < t_end);
+    return sink == 12345.0f ? best + 1 : best; /* sink keeps the loop alive */
 }

@@ -1,0 +1,71 @@
+/* Internal: the compute kernels of single-window inference, in three sets:
+ * plain C (runs anywhere, the reference), AVX2+FMA and AVX-512. The vector
+ * sets are compiled with per-function target attributes, so the default
+ * build stays portable; sk__kernels_pick() chooses one at run time.
+ *
+ * Packed weights ("panels"). A matrix product out = a @ B + bias with B of
+ * shape (K, N) reads B from a packed copy: the N columns are cut into panels
+ * of nr columns (the last may be narrower), each panel stored k-major,
+ * [k][width], panel p starting at p * nr * K. Every kernel of a set uses the
+ * set's own panel widths (nr_mm for matmul, nr_mv for matvec); N must be a
+ * multiple of the set's vector width vw (inference pads hidden sizes so that
+ * it is: the padded units have zero weights and stay exactly 0).
+ */
+#ifndef SKELACT_NN_KERNELS_H
+#define SKELACT_NN_KERNELS_H
+
+#include <stddef.h>
+
+typedef struct sk__kernels {
+    const char *name; /* "plain", "avx2", "avx512" */
+    int vw;           /* floats per vector; N and hidden sizes pad to it */
+    int nr_mm;        /* panel width of matmul's packed B */
+    int nr_mv;        /* panel width of matvec's packed B */
+
+    /* c (M, ldc) = bias (N) + a (M, K; row stride lda) @ B (K, N packed with
+     * nr_mm). bias may be NULL (zero). */
+    void (*matmul)(float *c, int ldc, const float *a, int lda,
+                   const float *bp, const float *bias, int M, int K, int N);
+    /* y (N) = bias (N) + x (K) @ B (K, N packed with nr_mv). */
+    void (*matvec)(float *y, const float *x, const float *bp,
+                   const float *bias, int K, int N);
+    /* GRU update of h (H) from gi (3H) = W_ih x + b_ih and gh (3H) =
+     * W_hh h + b_hh, gates r, z, n (PyTorch):
+     *   r = s(gi_r + gh_r), z = s(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
+     *   h = (1 - z) * n + z * h. */
+    void (*gru_gates)(float *h, const float *gi, const float *gh, int H);
+    /* LSTM update of h (H) and c (H) from gi (4H) and gh (4H), gates i, f,
+     * g, o: c = s(f) * c + s(i) * tanh(g); h = s(o) * tanh(c). */
+    void (*lstm_gates)(float *h, float *c, const float *gi, const float *gh,
+                       int H);
+    /* out (n) = relu(in (n)) + res (n); res may be NULL (no residual). */
+    void (*relu_add)(float *out, const float *in, const float *res, int n);
+    /* Peak single-precision arithmetic: runs iters rounds of independent
+     * fused multiply-adds and returns the flops done (2 per lane per FMA). */
+    double (*fma_loop)(long iters, float *sink);
+} sk__kernels;
+
+extern const sk__kernels sk__kernels_plain;
+extern const sk__kernels sk__kernels_avx2;
+extern const sk__kernels sk__kernels_avx512;
+
+/* The set called name ("plain", "avx2", "avx512") if this CPU runs it, else
+ * NULL. */
+const sk__kernels *sk__kernels_get(const char *name);
+/* The fastest set this CPU runs, unless the environment variable SK_KERNELS
+ * names another one this CPU runs. Never NULL. */
+const sk__kernels *sk__kernels_pick(void);
+
+/* Re-create m's inference state to run on kernel set k (tests and
+ * benchmarks; k must be one sk__kernels_get returned). Returns 0, SK_EINVAL
+ * or SK_ENOMEM (then m has no inference state: sk_model_infer fails). */
+struct sk_model;
+int sk__infer_use(struct sk_model *m, const sk__kernels *k);
+
+/* Floats of the packed copy of a (K, N) matrix with panels of nr columns. */
+size_t sk__pack_size(int K, int N, int nr);
+/* Pack b (K, N), row-major, into panels of nr columns (dst holds
+ * sk__pack_size floats). */
+void sk__pack(float *dst, const float *b, int K, int N, int nr);
+
+#endif

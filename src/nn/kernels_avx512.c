@@ -1,0 +1,49 @@
+/* The AVX-512 kernels of inference (16 floats per vector): the template in
+ * kernels_simd.h over AVX-512F intrinsics. Each function carries a target
+ * attribute, so this file builds without -mavx512f and its code only runs when
+ * sk__kernels_pick() has seen the CPU support it. */
+#include "kernels.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx512f,avx512vl,avx512dq,fma")))
+#define SIMD(name) avx512_##name
+#define V __m512
+#define VW 16
+#define V_ZERO() _mm512_setzero_ps()
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_LOAD(p) _mm512_loadu_ps(p)
+#define V_STORE(p, v) _mm512_storeu_ps((p), (v))
+#define V_BCAST(p) _mm512_set1_ps(*(p))
+#define V_ADD(a, b) _mm512_add_ps((a), (b))
+#define V_SUB(a, b) _mm512_sub_ps((a), (b))
+#define V_MUL(a, b) _mm512_mul_ps((a), (b))
+#define V_DIV(a, b) _mm512_div_ps((a), (b))
+#define V_MIN(a, b) _mm512_min_ps((a), (b))
+#define V_MAX(a, b) _mm512_max_ps((a), (b))
+#define V_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define V_ROUND(v) _mm512_roundscale_ps((v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define V_POW2I(v)                                                            \
+    _mm512_castsi512_ps(_mm512_slli_epi32(                                    \
+        _mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(127)), 23))
+
+#include "kernels_simd.h"
+
+const sk__kernels sk__kernels_avx512 = {
+    .name = "avx512",
+    .vw = VW,
+    .nr_mm = MM_NV * VW,
+    .nr_mv = MV_NV * VW,
+    .matmul = avx512_matmul,
+    .matvec = avx512_matvec,
+    .gru_gates = avx512_gru_gates,
+    .lstm_gates = avx512_lstm_gates,
+    .relu_add = avx512_relu_add,
+    .fma_loop = avx512_fma_loop,
+};
+
+#else
+/* Not x86-64: the set exists but sk__kernels_get never returns it. */
+const sk__kernels sk__kernels_avx512 = {.name = "avx512", .vw = 16};
+#endif

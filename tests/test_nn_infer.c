@@ -1,0 +1,425 @@
+/* Single-window inference: every kernel set against the plain kernels and
+ * against a double-precision reference written here straight from the
+ * equations of include/skelact/nn.h; and, as a third independent
+ * implementation, the batched trainer's forward pass. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "nn/kernels.h"
+#include "nn/model.h"
+#include "nn/rng.h"
+#include "nn/train.h"
+
+/* ---- the reference: plain double precision, from the equations ---------- */
+
+static double sig(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
+
+/* x (W, C) -> probs (K), from the parameter layout of nn.h. */
+static void ref_forward(const sk_model_config *cfg, const float *P,
+                        const float *x, double *probs)
+{
+    sk__param_table pt;
+    sk__param_table_fill(cfg, &pt);
+    int W = cfg->window, H = cfg->hidden, G = sk__arch_gates(cfg->arch);
+    size_t big = (size_t)W * (size_t)(cfg->input > H ? cfg->input : H);
+    double *in = calloc(big, sizeof *in), *out = calloc(big, sizeof *out);
+    double *h = calloc((size_t)H, sizeof *h), *c = calloc((size_t)H, sizeof *c);
+    double *g = calloc((size_t)G * H, sizeof *g);
+    for (int i = 0; i < W * cfg->input; i++)
+        in[i] = x[i];
+    for (int l = 0; l < cfg->layers; l++) {
+        const sk__layer_params *lp = &pt.layer[l];
+        int Cl = lp->in;
+        if (cfg->arch == SK_ARCH_TCN) {
+            int k = cfg->kernel, d = 1 << l;
+            for (int t = 0; t < W; t++)
+                for (int o = 0; o < H; o++) {
+                    double z = P[lp->b_ih + o];
+                    for (int ci = 0; ci < Cl; ci++)
+                        for (int j = 0; j < k; j++) {
+                            int u = t - (k - 1 - j) * d;
+                            if (u >= 0)
+                                z += (double)P[lp->w_ih + ((size_t)o * Cl + ci) * k + j] *
+                                     in[(size_t)u * Cl + ci];
+                        }
+                    z = z > 0 ? z : 0;
+                    if (l > 0)
+                        z += in[(size_t)t * Cl + o];
+                    out[(size_t)t * H + o] = z;
+                }
+        } else {
+            memset(h, 0, (size_t)H * sizeof *h);
+            memset(c, 0, (size_t)H * sizeof *c);
+            for (int t = 0; t < W; t++) {
+                double *xt = in + (size_t)t * Cl;
+                double gi[4 * 512], gh[4 * 512]; /* H <= 512 in this test */
+                for (int r = 0; r < G * H; r++) {
+                    double a = P[lp->b_ih + r], b = P[lp->b_hh + r];
+                    for (int ci = 0; ci < Cl; ci++)
+                        a += (double)P[lp->w_ih + (size_t)r * Cl + ci] * xt[ci];
+                    for (int ci = 0; ci < H; ci++)
+                        b += (double)P[lp->w_hh + (size_t)r * H + ci] * h[ci];
+                    gi[r] = a;
+                    gh[r] = b;
+                }
+                for (int j = 0; j < H; j++) {
+                    if (cfg->arch == SK_ARCH_GRU) {
+                        double r = sig(gi[j] + gh[j]);
+                        double z = sig(gi[H + j] + gh[H + j]);
+                        double n = tanh(gi[2 * H + j] + r * gh[2 * H + j]);
+                        g[j] = (1 - z) * n + z * h[j];
+                    } else {
+                        double i = sig(gi[j] + gh[j]);
+                        double f = sig(gi[H + j] + gh[H + j]);
+                        double gg = tanh(gi[2 * H + j] + gh[2 * H + j]);
+                        double o = sig(gi[3 * H + j] + gh[3 * H + j]);
+                        c[j] = f * c[j] + i * gg;
+                        g[j] = o * tanh(c[j]);
+                    }
+                }
+                memcpy(h, g, (size_t)H * sizeof *h);
+                memcpy(out + (size_t)t * H, h, (size_t)H * sizeof *h);
+            }
+        }
+        double *sw = in;
+        in = out;
+        out = sw;
+    }
+    const double *last = in + (size_t)(W - 1) * H;
+    double mx = -1e300, sum = 0;
+    for (int k = 0; k < cfg->classes; k++) {
+        double z = P[pt.b_out + k];
+        for (int j = 0; j < H; j++)
+            z += (double)P[pt.w_out + (size_t)k * H + j] * last[j];
+        probs[k] = z;
+        if (z > mx)
+            mx = z;
+    }
+    for (int k = 0; k < cfg->classes; k++)
+        sum += (probs[k] = exp(probs[k] - mx));
+    for (int k = 0; k < cfg->classes; k++)
+        probs[k] /= sum;
+    free(in);
+    free(out);
+    free(h);
+    free(c);
+    free(g);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static sk_model *make_model(int arch, int C, int H, int L, int W, int K,
+                            int ksize, uint64_t seed)
+{
+    sk_model_header hdr;
+    memset(&hdr, 0, sizeof hdr);
+    hdr.arch = (sk_model_config){arch, C, H, L, K, W, arch == SK_ARCH_TCN ? ksize : 0};
+    hdr.features.joint_set = SK_JOINTSET_KINECT1;
+    hdr.features.fps = 30;
+    hdr.nlabels = K;
+    for (int k = 0; k < K; k++)
+        snprintf(hdr.labels[k], SK_LABEL_LEN, "c%d", k);
+    sk_model *m = NULL;
+    if (sk_model_create(&m, &hdr, seed) != 0)
+        return NULL;
+    /* Larger weights than the default initialisation, so the gates leave
+     * their linear range and the probabilities differ clearly. */
+    sk_rng r;
+    sk_rng_seed(&r, seed ^ 0x5eed);
+    float *p = sk_model_params(m);
+    for (size_t i = 0; i < sk_model_nparams(m); i++)
+        p[i] = sk_rng_uniform(&r, -1.0f, 1.0f) * (arch == SK_ARCH_TCN ? 0.6f : 1.0f) /
+               sqrtf((float)(H < C ? H : C));
+    sk__param_table pt;
+    sk__param_table_fill(&hdr.arch, &pt);
+    for (int i = 0; i < K * H; i++) /* a head with some contrast */
+        p[pt.w_out + i] *= arch == SK_ARCH_LSTM ? 15.0f : 6.0f;
+    sk_model_infer_sync(m);
+    return m;
+}
+
+static void random_input(float *x, size_t n, uint64_t seed)
+{
+    sk_rng r;
+    sk_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++)
+        x[i] = sk_rng_normal(&r);
+}
+
+static const char *set_names[] = {"plain", "avx2", "avx512"};
+
+/* ---- kernel-level comparisons ------------------------------------------- */
+
+static double maxdiff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (!(d <= m)) /* NaN counts as a difference */
+            m = isnan(d) ? INFINITY : d;
+    }
+    return m;
+}
+
+static void test_kernels_match_plain(void)
+{
+    const sk__kernels *P = &sk__kernels_plain;
+    int nsets = 0;
+    for (int si = 1; si < 3; si++) {
+        const sk__kernels *k = sk__kernels_get(set_names[si]);
+        if (!k) {
+            printf("  (kernel set %s: not supported by this CPU, skipped)\n",
+                   set_names[si]);
+            continue;
+        }
+        nsets++;
+        sk_rng r;
+        sk_rng_seed(&r, 7 + si);
+        const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 11, 13, 30};
+        const int Ks[] = {1, 3, 17, 64, 120, 129};
+        for (size_t mi = 0; mi < sizeof Ms / sizeof Ms[0]; mi++)
+            for (size_t ki = 0; ki < sizeof Ks / sizeof Ks[0]; ki++)
+                for (int nv = 1; nv <= 20; nv += 3) {
+                    int M = Ms[mi], K = Ks[ki], N = nv * k->vw, lda = K + 3;
+                    float *a = malloc(sizeof(float) * M * lda);
+                    float *b = malloc(sizeof(float) * K * N);
+                    float *bias = malloc(sizeof(float) * N);
+                    float *bp1 = malloc(sizeof(float) * K * N);
+                    float *bp2 = malloc(sizeof(float) * K * N);
+                    float *c1 = malloc(sizeof(float) * M * (N + 8));
+                    float *c2 = malloc(sizeof(float) * M * (N + 8));
+                    for (int i = 0; i < M * lda; i++)
+                        a[i] = sk_rng_uniform(&r, -1, 1);
+                    for (int i = 0; i < K * N; i++)
+                        b[i] = sk_rng_uniform(&r, -1, 1);
+                    for (int i = 0; i < N; i++)
+                        bias[i] = sk_rng_uniform(&r, -1, 1);
+                    double tol = 1e-5 * (K + 1);
+                    /* matmul */
+                    sk__pack(bp1, b, K, N, P->nr_mm);
+                    sk__pack(bp2, b, K, N, k->nr_mm);
+                    P->matmul(c1, N + 8, a, lda, bp1, bias, M, K, N);
+                    k->matmul(c2, N + 8, a, lda, bp2, bias, M, K, N);
+                    double d = 0;
+                    for (int i = 0; i < M; i++) {
+                        double di = maxdiff(c1 + (size_t)i * (N + 8),
+                                            c2 + (size_t)i * (N + 8), (size_t)N);
+                        if (di > d)
+                            d = di;
+                    }
+                    CHECK_MSG(d < tol, "%s matmul M=%d K=%d N=%d: diff %g",
+                              k->name, M, K, N, d);
+                    /* matmul without bias */
+                    P->matmul(c1, N + 8, a, lda, bp1, NULL, M, K, N);
+                    k->matmul(c2, N + 8, a, lda, bp2, NULL, M, K, N);
+                    d = maxdiff(c1, c2, (size_t)N);
+                    CHECK_MSG(d < tol, "%s matmul (no bias) M=%d K=%d N=%d: diff %g",
+                              k->name, M, K, N, d);
+                    if (M == 1) { /* matvec on the same data */
+                        sk__pack(bp1, b, K, N, P->nr_mv);
+                        sk__pack(bp2, b, K, N, k->nr_mv);
+                        P->matvec(c1, a, bp1, bias, K, N);
+                        k->matvec(c2, a, bp2, bias, K, N);
+                        d = maxdiff(c1, c2, (size_t)N);
+                        CHECK_MSG(d < tol, "%s matvec K=%d N=%d: diff %g",
+                                  k->name, K, N, d);
+                    }
+                    free(a);
+                    free(b);
+                    free(bias);
+                    free(bp1);
+                    free(bp2);
+                    free(c1);
+                    free(c2);
+                }
+        /* Gate arithmetic, over a wide range of pre-activations. */
+        for (int H = k->vw; H <= 8 * k->vw; H += 3 * k->vw) {
+            float gi[4 * 128], gh[4 * 128], h1[128], h2[128], c1[128], c2[128];
+            for (int i = 0; i < 4 * H; i++) {
+                float s = i % 7 == 0 ? 40.0f : 4.0f; /* some saturate */
+                gi[i] = sk_rng_uniform(&r, -s, s);
+                gh[i] = sk_rng_uniform(&r, -s, s);
+            }
+            for (int j = 0; j < H; j++) {
+                h1[j] = h2[j] = sk_rng_uniform(&r, -1, 1);
+                c1[j] = c2[j] = sk_rng_uniform(&r, -3, 3);
+            }
+            P->gru_gates(h1, gi, gh, H);
+            k->gru_gates(h2, gi, gh, H);
+            CHECK_MSG(maxdiff(h1, h2, (size_t)H) < 1e-6, "%s gru_gates H=%d: %g",
+                      k->name, H, maxdiff(h1, h2, (size_t)H));
+            P->lstm_gates(h1, c1, gi, gh, H);
+            k->lstm_gates(h2, c2, gi, gh, H);
+            CHECK_MSG(maxdiff(h1, h2, (size_t)H) < 1e-6 &&
+                          maxdiff(c1, c2, (size_t)H) < 1e-5,
+                      "%s lstm_gates H=%d: h %g c %g", k->name, H,
+                      maxdiff(h1, h2, (size_t)H), maxdiff(c1, c2, (size_t)H));
+            P->relu_add(h1, gi, gh, H);
+            k->relu_add(h2, gi, gh, H);
+            CHECK_MSG(maxdiff(h1, h2, (size_t)H) == 0, "%s relu_add", k->name);
+            P->relu_add(h1, gi, NULL, H);
+            k->relu_add(h2, gi, NULL, H);
+            CHECK_MSG(maxdiff(h1, h2, (size_t)H) == 0, "%s relu (no residual)",
+                      k->name);
+        }
+    }
+    CHECK(sk__kernels_get("plain") == &sk__kernels_plain);
+    CHECK(sk__kernels_get("nonsense") == NULL);
+    CHECK(sk__kernels_pick() != NULL);
+    printf("  %d vector kernel set(s) compared with plain\n", nsets);
+}
+
+/* ---- whole models -------------------------------------------------------- */
+
+struct shape {
+    int arch, C, H, L, W, K, ksize;
+};
+
+static const struct shape shapes[] = {
+    {SK_ARCH_GRU, 120, 128, 2, 30, 9, 0},  /* the reference shapes */
+    {SK_ARCH_LSTM, 120, 128, 2, 30, 9, 0},
+    {SK_ARCH_TCN, 120, 128, 4, 30, 9, 3},
+    {SK_ARCH_GRU, 7, 13, 1, 1, 2, 0},      /* W = 1, K = 2, odd sizes */
+    {SK_ARCH_LSTM, 7, 13, 1, 1, 2, 0},
+    {SK_ARCH_TCN, 7, 13, 1, 1, 2, 3},
+    {SK_ARCH_GRU, 61, 37, 3, 17, 5, 0},
+    {SK_ARCH_LSTM, 61, 37, 3, 17, 5, 0},
+    {SK_ARCH_TCN, 61, 37, 3, 17, 5, 2},
+    {SK_ARCH_GRU, 3, 1, 2, 5, 3, 0},       /* H = 1 */
+    {SK_ARCH_LSTM, 150, 100, 2, 9, 11, 0},
+    {SK_ARCH_TCN, 150, 100, 5, 40, 11, 3}, /* receptive field 63 > W */
+    {SK_ARCH_TCN, 33, 70, 2, 23, 4, 1},    /* kernel 1 */
+    {SK_ARCH_GRU, 60, 64, 2, 30, 9, 0},
+    {SK_ARCH_LSTM, 17, 129, 1, 4, 3, 0},   /* H one past a multiple of 16 */
+    {SK_ARCH_TCN, 19, 33, 4, 30, 7, 4},
+};
+
+static void test_models_match_reference(void)
+{
+    int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
+    for (int si = 0; si < nshapes; si++) {
+        const struct shape *s = &shapes[si];
+        sk_model *m = make_model(s->arch, s->C, s->H, s->L, s->W, s->K,
+                                 s->ksize, 100 + si);
+        CHECK_MSG(m != NULL, "shape %d: create failed", si);
+        if (!m)
+            continue;
+        size_t nx = (size_t)s->W * s->C;
+        float *x = malloc(nx * sizeof *x);
+        random_input(x, nx, 200 + si);
+        double ref[SK_MAX_CLASSES];
+        ref_forward(&sk_model_header_get(m)->arch, sk_model_params(m), x, ref);
+        float plain[SK_MAX_CLASSES];
+        double spread = 0;
+        for (int k = 0; k < s->K; k++)
+            spread = fmax(spread, fabs(ref[k] - 1.0 / s->K));
+        for (int ki = 0; ki < 3; ki++) {
+            const sk__kernels *kset = sk__kernels_get(set_names[ki]);
+            if (!kset)
+                continue;
+            CHECK_EQ_INT(sk__infer_use(m, kset), 0);
+            CHECK(strcmp(sk_model_infer_kernels(m), kset->name) == 0);
+            float probs[SK_MAX_CLASSES];
+            for (int rep = 0; rep < 2; rep++) { /* scratch reuse is clean */
+                memset(probs, 0xff, sizeof probs);
+                CHECK_EQ_INT(sk_model_infer(m, x, probs), 0);
+                double d = 0, sum = 0;
+                for (int k = 0; k < s->K; k++) {
+                    d = fmax(d, isnan(probs[k]) ? INFINITY : fabs(probs[k] - ref[k]));
+                    sum += probs[k];
+                }
+                CHECK_MSG(d < 2e-5, "%s arch %d shape %d: max |p - ref| = %g",
+                          kset->name, s->arch, si, d);
+                CHECK_MSG(fabs(sum - 1.0) < 1e-5, "%s shape %d: sum %g",
+                          kset->name, si, sum);
+            }
+            if (ki == 0) {
+                memcpy(plain, probs, sizeof plain);
+            } else {
+                double d = maxdiff(plain, probs, (size_t)s->K);
+                CHECK_MSG(d < 1e-5, "%s vs plain, shape %d: %g", kset->name, si, d);
+            }
+            CHECK(sk_model_infer_macs(m) > 0);
+        }
+        /* The test must be able to fail: the reference is not flat. */
+        CHECK_MSG(spread > 0.02, "shape %d: probabilities too flat to test (%g)",
+                  si, spread);
+        free(x);
+        sk_model_destroy(m);
+    }
+}
+
+/* After the weights change, sk_model_infer_sync makes inference see them. */
+static void test_sync_after_update(void)
+{
+    sk_model *m = make_model(SK_ARCH_GRU, 20, 24, 2, 10, 4, 0, 9);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    float x[10 * 20], p1[4], p2[4];
+    double ref[4];
+    random_input(x, sizeof x / sizeof x[0], 3);
+    CHECK_EQ_INT(sk_model_infer(m, x, p1), 0);
+    float *P = sk_model_params(m);
+    for (size_t i = 0; i < sk_model_nparams(m); i++)
+        P[i] = -P[i] * 0.9f;
+    sk_model_infer_sync(m);
+    CHECK_EQ_INT(sk_model_infer(m, x, p2), 0);
+    ref_forward(&sk_model_header_get(m)->arch, P, x, ref);
+    double d = 0, moved = 0;
+    for (int k = 0; k < 4; k++) {
+        d = fmax(d, fabs(p2[k] - ref[k]));
+        moved = fmax(moved, fabs(p2[k] - p1[k]));
+    }
+    CHECK_MSG(d < 2e-5, "after sync: %g from the reference", d);
+    CHECK(moved > 1e-3);
+    CHECK_EQ_INT(sk_model_infer(NULL, x, p2), SK_EINVAL);
+    CHECK_EQ_INT(sk_model_infer(m, NULL, p2), SK_EINVAL);
+    sk_model_destroy(m);
+}
+
+/* A third implementation: the trainer's batched forward pass. */
+static void test_matches_trainer(void)
+{
+    const int B = 3;
+    int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
+    for (int si = 0; si < nshapes; si++) {
+        const struct shape *s = &shapes[si];
+        sk_model *m = make_model(s->arch, s->C, s->H, s->L, s->W, s->K,
+                                 s->ksize, 300 + si);
+        if (!m)
+            continue;
+        sk_trainer *t = NULL;
+        CHECK_EQ_INT(sk_trainer_create(&t, m, B), 0);
+        size_t nx = (size_t)s->W * s->C;
+        float *x = malloc(nx * B * sizeof *x);
+        float *pt = malloc((size_t)s->K * B * sizeof *pt);
+        random_input(x, nx * B, 400 + si);
+        CHECK_EQ_INT(sk_trainer_forward(t, x, B, pt), 0);
+        for (int b = 0; b < B; b++) {
+            float probs[SK_MAX_CLASSES];
+            CHECK_EQ_INT(sk_model_infer(m, x + nx * b, probs), 0);
+            double d = maxdiff(probs, pt + (size_t)b * s->K, (size_t)s->K);
+            CHECK_MSG(d < 2e-5, "arch %d shape %d window %d: %g from the trainer",
+                      s->arch, si, b, d);
+        }
+        free(x);
+        free(pt);
+        sk_trainer_destroy(t);
+        sk_model_destroy(m);
+    }
+}
+
+int main(void)
+{
+    RUN(test_kernels_match_plain);
+    RUN(test_models_match_reference);
+    RUN(test_sync_after_update);
+    RUN(test_matches_trainer);
+    return check_report();
+}
