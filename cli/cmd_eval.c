@@ -1,12 +1,163 @@
-/* skelact eval: placeholder until the nn part lands (issue 3). */
+/* skelact eval: a model's accuracy on recorded data (MSR Action3D clips). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "../src/nn/training.h" /* internal: cli/ has no src/ include path */
+#include "skelact/data.h"
+#include "skelact/nn.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: skelact eval --model M --data DIR --format msr --subjects LIST [--json]\n"
+        "Classify every listed MSR Action3D clip of the subjects (each resampled to\n"
+        "the model's window) and print the accuracy and the confusion matrix\n"
+        "(rows: true action, columns: predicted). --json prints one JSON object\n"
+        "with clips, correct, accuracy and confusion.\n");
+}
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
 
 int sk_cmd_eval(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "skelact eval: not available in this build yet\n");
-    return 1;
+    const char *model = NULL, *data = NULL, *fmt = NULL, *subj = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--json")) {
+            json = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return cli_usage_error("eval", "%s needs a value (or is unknown; see --help)", a);
+        const char *v = argv[++i];
+        if (!strcmp(a, "--model"))
+            model = v;
+        else if (!strcmp(a, "--data"))
+            data = v;
+        else if (!strcmp(a, "--format"))
+            fmt = v;
+        else if (!strcmp(a, "--subjects"))
+            subj = v;
+        else
+            return cli_usage_error("eval", "unknown option %s (see --help)", a);
+    }
+    if (!model || !data || !fmt || !subj)
+        return cli_usage_error("eval", "--model, --data, --format and --subjects are required");
+    int format = sk_format_from_name(fmt);
+    if (format == SK_FORMAT_PRECOG)
+        return cli_usage_error("eval", "--format precog is not supported yet (only msr)");
+    if (format != SK_FORMAT_MSR)
+        return cli_usage_error("eval", "--format must be msr, not '%s'", fmt);
+    unsigned char subjects[SK_MAX_SUBJECTS];
+    if (cli_parse_int_list(subj, subjects, SK_MAX_SUBJECTS) < 1)
+        return cli_usage_error("eval", "bad --subjects list '%s'", subj);
+
+    char err[512] = "";
+    sk_model *m = NULL;
+    sk__dataset ds;
+    memset(&ds, 0, sizeof ds);
+    int *pred = NULL, *truth = NULL, n = 0, status = 1, rc;
+    long *conf = NULL;
+    if ((rc = sk_model_load(&m, model, err, sizeof err))) {
+        status = cli_usage_error("eval", "%s", err);
+        goto done;
+    }
+    if ((rc = sk__dataset_load(&ds, data, format, subjects, err, sizeof err))) {
+        status = cli_usage_error("eval", "%s", err);
+        goto done;
+    }
+    const sk_model_header *h = sk_model_header_get(m);
+    int K = h->arch.classes;
+    if (K != ds.nlabels || h->features.joint_set != ds.joint_set) {
+        status = cli_usage_error("eval", "%s: a model of %d classes (joint set %d) "
+                                 "does not fit MSR Action3D (%d classes, joint set %d)",
+                                 model, K, h->features.joint_set, ds.nlabels,
+                                 ds.joint_set);
+        goto done;
+    }
+    if ((rc = sk__classify_dataset(m, &ds, &pred, &truth, &n))) {
+        fprintf(stderr, "skelact eval: classification failed: %s\n", sk_strerror(rc));
+        goto done;
+    }
+    conf = calloc((size_t)K * K, sizeof *conf);
+    if (!conf)
+        goto done;
+    int correct = 0;
+    for (int i = 0; i < n; i++) {
+        conf[(size_t)truth[i] * K + pred[i]]++;
+        correct += pred[i] == truth[i];
+    }
+    double acc = n ? (double)correct / n : 0.0;
+    if (json) {
+        printf("{\"format\":\"msr\",\"model\":");
+        json_string(model);
+        printf(",\"subjects\":");
+        json_string(subj);
+        printf(",\"clips\":%d,\"correct\":%d,\"accuracy\":%.6f,\"labels\":[", n,
+               correct, acc);
+        for (int k = 0; k < K; k++) {
+            if (k)
+                putchar(',');
+            json_string(h->labels[k]);
+        }
+        printf("],\"confusion\":[");
+        for (int a = 0; a < K; a++) {
+            printf("%s[", a ? "," : "");
+            for (int b = 0; b < K; b++)
+                printf("%s%ld", b ? "," : "", conf[(size_t)a * K + b]);
+            putchar(']');
+        }
+        printf("]}\n");
+    } else {
+        printf("clips %d  correct %d  accuracy %.4f\n\n", n, correct, acc);
+        printf("confusion (rows: true, columns: predicted; . = 0)\n%-22s", "");
+        for (int b = 0; b < K; b++)
+            printf("%3d", b + 1);
+        printf("   acc\n");
+        for (int a = 0; a < K; a++) {
+            long row = 0;
+            for (int b = 0; b < K; b++)
+                row += conf[(size_t)a * K + b];
+            printf("%2d %-19.19s", a + 1, h->labels[a]);
+            for (int b = 0; b < K; b++) {
+                long c = conf[(size_t)a * K + b];
+                if (c)
+                    printf("%3ld", c);
+                else
+                    printf("  .");
+            }
+            if (row)
+                printf("  %.2f\n", (double)conf[(size_t)a * K + a] / row);
+            else
+                printf("     -\n");
+        }
+    }
+    status = 0;
+done:
+    free(conf);
+    free(pred);
+    free(truth);
+    sk__dataset_free(&ds);
+    sk_model_destroy(m);
+    return status;
 }

@@ -1,12 +1,283 @@
-/* skelact train: placeholder until the nn part lands (issue 3). */
+/* skelact train: train a gru/lstm/tcn model on recorded data. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "../src/nn/training.h" /* internal: cli/ has no src/ include path */
+#include "skelact/data.h"
+#include "skelact/nn.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: skelact train --data DIR --format precog|msr --subjects LIST\n"
+        "                     [--val-subjects LIST] --arch gru|lstm|tcn --out M\n"
+        "  [--hidden H] [--layers L] [--kernel K] [--window W] [--epochs N]\n"
+        "  [--batch B] [--lr X] [--weight-decay X] [--dropout X] [--clip X]\n"
+        "  [--warmup N] [--seed S] [--threads N] [--patience N]\n"
+        "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
+        "LIST: subject numbers such as 1,3,5-7. SPEC: comma-separated key=value\n"
+        "with keys rotate (degrees), scale, jitter (metres), crop, warp, mirror\n"
+        "(probability). Mirroring labelled data needs --mirror (labels are\n"
+        "symmetric) or --mirror-map (pairs of labels that swap).\n"
+        "Progress on stderr each epoch; with --val-subjects the best-validation\n"
+        "model is written, without it the last one.\n");
+}
+
+/* "rotate=20,scale=0.1,..." into a. */
+static int parse_aug(const char *s, sk__augment *a)
+{
+    if (!strcmp(s, "none")) {
+        sk__augment_none(a);
+        return 0;
+    }
+    char buf[512];
+    if (strlen(s) >= sizeof buf)
+        return -1;
+    strcpy(buf, s);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        char *eq = strchr(tok, '=');
+        double v;
+        if (!eq)
+            return -1;
+        *eq = '\0';
+        if (cli_parse_double(eq + 1, &v) || v < 0.0)
+            return -1;
+        if (!strcmp(tok, "rotate") && v <= 180.0)
+            a->rotate = (float)(v * 3.14159265358979 / 180.0);
+        else if (!strcmp(tok, "scale") && v < 1.0)
+            a->scale = (float)v;
+        else if (!strcmp(tok, "jitter") && v <= 1.0)
+            a->jitter = (float)v;
+        else if (!strcmp(tok, "crop") && v < 1.0)
+            a->crop = (float)v;
+        else if (!strcmp(tok, "warp") && v <= 0.3)
+            a->warp = (float)v;
+        else if (!strcmp(tok, "mirror") && v <= 1.0)
+            a->mirror = (float)v;
+        else
+            return -1;
+    }
+    return 0;
+}
+
+/* "1:2,3:4" (labels as numbered in the data: PRECOG 0..8, MSR 1..20) into a
+ * symmetric class map. */
+static int parse_mirror_map(const char *s, int format, int *map)
+{
+    const char *p = s;
+    int base = format == SK_FORMAT_MSR ? 1 : 0;
+    while (*p) {
+        char *end;
+        long a = strtol(p, &end, 10);
+        if (end == p || *end != ':')
+            return -1;
+        p = end + 1;
+        long b = strtol(p, &end, 10);
+        if (end == p)
+            return -1;
+        p = end;
+        a -= base;
+        b -= base;
+        if (a < 0 || b < 0 || a >= SK_MAX_CLASSES || b >= SK_MAX_CLASSES)
+            return -1;
+        map[a] = (int)b;
+        map[b] = (int)a;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
+    }
+    return 0;
+}
 
 int sk_cmd_train(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "skelact train: not available in this build yet\n");
-    return 1;
+    const char *data = NULL, *fmt = NULL, *subj = NULL, *vsubj = NULL,
+               *arch_name = "gru", *out = NULL, *aug_spec = NULL, *mmap = NULL;
+    int hidden = 64, layers = 1, kernel = 3, window = -1, epochs = 60, batch = 32,
+        threads = 2, patience = 20, warmup = 3, mirror_sym = 0, no_rotate = 0;
+    double lr = 3e-3, wd = 1e-2, dropout = 0.2, clip = 5.0, seed_d = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--mirror")) {
+            mirror_sym = 1;
+            continue;
+        }
+        if (!strcmp(a, "--no-rotate")) {
+            no_rotate = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return cli_usage_error("train", "%s needs a value (or is unknown; see --help)", a);
+        const char *v = argv[++i];
+        int bad = 0;
+        if (!strcmp(a, "--data"))
+            data = v;
+        else if (!strcmp(a, "--format"))
+            fmt = v;
+        else if (!strcmp(a, "--subjects"))
+            subj = v;
+        else if (!strcmp(a, "--val-subjects"))
+            vsubj = v;
+        else if (!strcmp(a, "--arch"))
+            arch_name = v;
+        else if (!strcmp(a, "--out"))
+            out = v;
+        else if (!strcmp(a, "--aug"))
+            aug_spec = v;
+        else if (!strcmp(a, "--mirror-map"))
+            mmap = v;
+        else if (!strcmp(a, "--hidden"))
+            bad = cli_parse_int(v, &hidden) || hidden < 1 || hidden > 4096;
+        else if (!strcmp(a, "--layers"))
+            bad = cli_parse_int(v, &layers) || layers < 1 || layers > 16;
+        else if (!strcmp(a, "--kernel"))
+            bad = cli_parse_int(v, &kernel) || kernel < 1 || kernel > 16;
+        else if (!strcmp(a, "--window"))
+            bad = cli_parse_int(v, &window) || window < 2 || window > 1000;
+        else if (!strcmp(a, "--epochs"))
+            bad = cli_parse_int(v, &epochs) || epochs < 1 || epochs > 100000;
+        else if (!strcmp(a, "--batch"))
+            bad = cli_parse_int(v, &batch) || batch < 1 || batch > 4096;
+        else if (!strcmp(a, "--threads"))
+            bad = cli_parse_int(v, &threads) || threads < 1 || threads > 8;
+        else if (!strcmp(a, "--patience"))
+            bad = cli_parse_int(v, &patience) || patience < 0;
+        else if (!strcmp(a, "--warmup"))
+            bad = cli_parse_int(v, &warmup) || warmup < 0;
+        else if (!strcmp(a, "--lr"))
+            bad = cli_parse_double(v, &lr) || !(lr > 0.0 && lr < 10.0);
+        else if (!strcmp(a, "--weight-decay"))
+            bad = cli_parse_double(v, &wd) || !(wd >= 0.0 && wd < 10.0);
+        else if (!strcmp(a, "--dropout"))
+            bad = cli_parse_double(v, &dropout) || !(dropout >= 0.0 && dropout < 1.0);
+        else if (!strcmp(a, "--clip"))
+            bad = cli_parse_double(v, &clip) || !(clip >= 0.0);
+        else if (!strcmp(a, "--seed"))
+            bad = cli_parse_double(v, &seed_d) || seed_d < 0 || seed_d != floor(seed_d);
+        else
+            return cli_usage_error("train", "unknown option %s (see --help)", a);
+        if (bad)
+            return cli_usage_error("train", "bad value for %s: '%s'", a, v);
+    }
+    if (!data || !fmt || !subj || !out)
+        return cli_usage_error("train", "--data, --format, --subjects and --out are required");
+    int format = sk_format_from_name(fmt);
+    if (format != SK_FORMAT_PRECOG && format != SK_FORMAT_MSR)
+        return cli_usage_error("train", "--format must be precog or msr, not '%s'", fmt);
+    int arch = sk_arch_from_name(arch_name);
+    if (arch != SK_ARCH_GRU && arch != SK_ARCH_LSTM && arch != SK_ARCH_TCN)
+        return cli_usage_error("train", "--arch must be gru, lstm or tcn, not '%s'", arch_name);
+    unsigned char subjects[SK_MAX_SUBJECTS], vsubjects[SK_MAX_SUBJECTS];
+    if (cli_parse_int_list(subj, subjects, SK_MAX_SUBJECTS) < 1)
+        return cli_usage_error("train", "bad --subjects list '%s'", subj);
+    if (vsubj && cli_parse_int_list(vsubj, vsubjects, SK_MAX_SUBJECTS) < 1)
+        return cli_usage_error("train", "bad --val-subjects list '%s'", vsubj);
+    if (window < 0)
+        window = format == SK_FORMAT_MSR ? 32 : 30;
+
+    sk__train_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.epochs = epochs;
+    cfg.batch = batch;
+    cfg.lr = (float)lr;
+    cfg.weight_decay = (float)wd;
+    cfg.dropout = (float)dropout;
+    cfg.clip_norm = (float)clip;
+    cfg.warmup = warmup < epochs ? warmup : 0;
+    cfg.threads = threads;
+    cfg.patience = patience;
+    cfg.seed = (unsigned long long)seed_d;
+    cfg.progress = stderr;
+    sk__augment_none(&cfg.aug);
+    /* Defaults: rotation, anisotropic scale, jitter; for clips crop + warp. */
+    cfg.aug.rotate = (float)(15.0 * 3.14159265358979 / 180.0);
+    cfg.aug.scale = 0.1f;
+    cfg.aug.jitter = 0.005f;
+    if (format == SK_FORMAT_MSR) {
+        cfg.aug.crop = 0.15f;
+        cfg.aug.warp = 0.2f;
+    }
+    if (aug_spec && parse_aug(aug_spec, &cfg.aug))
+        return cli_usage_error("train", "bad --aug '%s' (see --help)", aug_spec);
+    if (mmap && parse_mirror_map(mmap, format, cfg.aug.mirror_map))
+        return cli_usage_error("train", "bad --mirror-map '%s' (pairs A:B)", mmap);
+    if ((mmap || mirror_sym) && cfg.aug.mirror == 0.0f)
+        cfg.aug.mirror = 0.5f;
+    if (cfg.aug.mirror > 0.0f && !mmap && !mirror_sym)
+        return cli_usage_error("train", "mirroring labelled data needs --mirror or --mirror-map");
+
+    char err[512] = "";
+    sk__dataset train, val;
+    memset(&train, 0, sizeof train);
+    memset(&val, 0, sizeof val);
+    sk_model *m = NULL;
+    int status = 1, rc;
+    if ((rc = sk__dataset_load(&train, data, format, subjects, err, sizeof err))) {
+        status = cli_usage_error("train", "%s", err);
+        goto done;
+    }
+    if (vsubj && (rc = sk__dataset_load(&val, data, format, vsubjects, err, sizeof err))) {
+        status = cli_usage_error("train", "validation: %s", err);
+        goto done;
+    }
+
+    sk_model_header h;
+    memset(&h, 0, sizeof h);
+    sk_feature_config_default(&h.features, train.joint_set);
+    h.features.fps = (float)(train.fps > 0 ? train.fps : 30.0);
+    if (no_rotate)
+        h.features.rotate = 0;
+    h.arch.arch = arch;
+    h.arch.input = sk_features_dim(&h.features);
+    h.arch.hidden = hidden;
+    h.arch.layers = layers;
+    h.arch.classes = train.nlabels;
+    h.arch.window = window;
+    h.arch.kernel = arch == SK_ARCH_TCN ? kernel : 0;
+    h.post.smooth = 0.5f;
+    h.post.threshold = 0.6f;
+    h.post.min_frames = 3;
+    h.post.refractory = 15;
+    h.nlabels = train.nlabels;
+    memcpy(h.labels, train.labels, sizeof h.labels);
+    if ((rc = sk_model_create(&m, &h, cfg.seed))) {
+        status = cli_usage_error("train", "invalid model settings: %s", sk_strerror(rc));
+        goto done;
+    }
+    fprintf(stderr,
+            "train: %d %s files (subjects %s)%s%s, arch %s hidden %d layers %d "
+            "window %d, %zu parameters, %d threads\n",
+            train.nclips, fmt, subj, vsubj ? ", validation subjects " : "",
+            vsubj ? vsubj : "", arch_name, hidden, layers, window,
+            sk_model_nparams(m), threads);
+    sk__train_result res;
+    rc = sk__train_run(m, &train, vsubj ? &val : NULL, &cfg, &res);
+    if (rc) {
+        fprintf(stderr, "skelact train: training failed: %s\n", sk_strerror(rc));
+        goto done;
+    }
+    if ((rc = sk_model_save(m, out, err, sizeof err))) {
+        fprintf(stderr, "skelact train: %s\n", err);
+        goto done;
+    }
+    if (vsubj)
+        fprintf(stderr, "train: wrote %s (epoch %d of %d, validation accuracy %.4f)\n",
+                out, res.best_epoch, res.epochs_run, res.best_val_acc);
+    else
+        fprintf(stderr, "train: wrote %s (after %d epochs, train accuracy %.4f)\n", out,
+                res.epochs_run, res.last_train_acc);
+    status = 0;
+done:
+    sk_model_destroy(m);
+    sk__dataset_free(&train);
+    sk__dataset_free(&val);
+    return status;
 }

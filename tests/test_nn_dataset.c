@@ -1,0 +1,283 @@
+/* Training data: windows and labels of a synthetic take, clip resampling,
+ * augmentation determinism, MSR subject selection, and a short
+ * `skelact train` + `skelact eval` run on real MSR Action3D clips. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "check.h"
+#include "nn/training.h"
+#include "skelact/data.h"
+#include "skelact/nn.h"
+
+/* A body whose every joint sits at (t, 2t, 3) plus a per-joint offset. */
+static void body_at(sk_body *b, float t)
+{
+    memset(b, 0, sizeof *b);
+    for (int j = 0; j < 20; j++) {
+        b->joints[j].x = t + 0.01f * (float)j;
+        b->joints[j].y = 2.0f * t + 0.05f * (float)j;
+        b->joints[j].z = 3.0f;
+    }
+}
+
+/* One continuous take of n frames with labels 0 / 1 / 2 in thirds, and one
+ * clip of 7 frames of class 4. */
+static void make_dataset(sk__dataset *ds, int n)
+{
+    memset(ds, 0, sizeof *ds);
+    ds->format = SK_FORMAT_PRECOG;
+    ds->joint_set = SK_JOINTSET_KINECT1;
+    ds->fps = 30.0;
+    ds->nlabels = 5;
+    ds->nclips = 2;
+    ds->clips = calloc(2, sizeof *ds->clips);
+    sk__clip *c = &ds->clips[0];
+    c->subject = 1;
+    c->label = -1;
+    c->nframes = n;
+    c->bodies = calloc((size_t)n, sizeof *c->bodies);
+    c->labels = calloc((size_t)n, sizeof *c->labels);
+    for (int t = 0; t < n; t++) {
+        body_at(&c->bodies[t], (float)t);
+        c->labels[t] = 3 * t / n;
+    }
+    c = &ds->clips[1];
+    c->subject = 2;
+    c->label = 4;
+    c->nframes = 7;
+    c->bodies = calloc(7, sizeof *c->bodies);
+    for (int t = 0; t < 7; t++)
+        body_at(&c->bodies[t], (float)t);
+}
+
+static void test_windows(void)
+{
+    sk__dataset ds;
+    make_dataset(&ds, 50);
+    sk__sample *s;
+    int n;
+    CHECK_EQ_INT(sk__dataset_samples(&ds, 30, &s, &n), 0);
+    CHECK_EQ_INT(n, 21 + 1); /* windows ending at 29..49, plus the clip */
+    int ok = 1;
+    for (int i = 0; i < 21; i++)
+        ok &= s[i].clip == 0 && s[i].end == 29 + i &&
+              s[i].label == ds.clips[0].labels[29 + i];
+    CHECK(ok);
+    CHECK_EQ_INT(s[21].clip, 1);
+    CHECK_EQ_INT(s[21].end, -1);
+    CHECK_EQ_INT(s[21].label, 4);
+    CHECK_EQ_INT(s[0].label, 1);  /* frame 29 of 50: second third */
+    CHECK_EQ_INT(s[20].label, 2); /* frame 49 */
+
+    /* A window holds the W frames ending at its frame, oldest first. */
+    sk_body w[30];
+    CHECK_EQ_INT(sk__sample_bodies(&ds, &s[5], 30, NULL, NULL, w), s[5].label);
+    CHECK(w[0].joints[0].x == 5.0f && w[29].joints[0].x == 34.0f);
+    free(s);
+
+    /* A take shorter than the window yields no window. */
+    CHECK_EQ_INT(sk__dataset_samples(&ds, 60, &s, &n), 0);
+    CHECK_EQ_INT(n, 1);
+    free(s);
+    CHECK(sk__dataset_samples(&ds, 0, &s, &n) < 0);
+    sk__dataset_free(&ds);
+    CHECK_EQ_INT(ds.nclips, 0);
+}
+
+static void test_resample(void)
+{
+    sk_body src[7], dst[30];
+    for (int t = 0; t < 7; t++)
+        body_at(&src[t], (float)t);
+    sk__clip_resample(src, 7, 0.0f, 6.0f, 20, 0.0f, NULL, dst, 30);
+    float maxerr = 0.0f;
+    for (int i = 0; i < 30; i++) {
+        float want = 6.0f * (float)i / 29.0f; /* linear in time */
+        maxerr = fmaxf(maxerr, fabsf(dst[i].joints[3].x - (want + 0.03f)));
+        maxerr = fmaxf(maxerr, fabsf(dst[i].joints[3].y - (2.0f * want + 0.15f)));
+    }
+    CHECK_MSG(maxerr < 1e-5f, "resample error %g", maxerr);
+    /* A crop of [2, 4] spans just that part. */
+    sk__clip_resample(src, 7, 2.0f, 4.0f, 20, 0.0f, NULL, dst, 30);
+    CHECK(fabsf(dst[0].joints[0].x - 2.0f) < 1e-6f);
+    CHECK(fabsf(dst[29].joints[0].x - 4.0f) < 1e-6f);
+    /* A warped time axis keeps its ends and stays monotone. */
+    sk_rng r;
+    sk_rng_seed(&r, 7);
+    int mono = 1;
+    for (int rep = 0; rep < 20; rep++) {
+        sk__clip_resample(src, 7, 0.0f, 6.0f, 20, 0.3f, &r, dst, 30);
+        for (int i = 1; i < 30; i++)
+            mono &= dst[i].joints[0].x >= dst[i - 1].joints[0].x;
+        mono &= fabsf(dst[0].joints[0].x) < 1e-6f && fabsf(dst[29].joints[0].x - 6.0f) < 1e-5f;
+    }
+    CHECK(mono);
+    /* A one-frame clip repeats that frame. */
+    sk__clip_resample(src, 1, 0.0f, 0.0f, 20, 0.0f, NULL, dst, 30);
+    CHECK(dst[29].joints[0].x == 0.0f && dst[0].joints[19].y == src[0].joints[19].y);
+}
+
+/* Field by field: padding bytes of sk_joint are not compared. */
+static int bodies_equal(const sk_body *a, const sk_body *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 20; j++) {
+            const sk_joint *p = &a[i].joints[j], *q = &b[i].joints[j];
+            if (p->x != q->x || p->y != q->y || p->z != q->z)
+                return 0;
+        }
+    return 1;
+}
+
+static void test_augment(void)
+{
+    sk__dataset ds;
+    make_dataset(&ds, 40);
+    sk__sample s = {.clip = 1, .end = -1, .label = 4};
+    sk__augment a;
+    sk__augment_none(&a);
+    a.rotate = 0.5f;
+    a.scale = 0.2f;
+    a.jitter = 0.01f;
+    a.crop = 0.3f;
+    a.warp = 0.2f;
+    a.mirror = 1.0f; /* always */
+    a.mirror_map[4] = 3;
+    sk_body x[30], y[30], plain[30];
+    sk_rng r1, r2;
+    sk_rng_seed(&r1, 99);
+    sk_rng_seed(&r2, 99);
+    CHECK_EQ_INT(sk__sample_bodies(&ds, &s, 30, &a, &r1, x), 3); /* label mirrored */
+    CHECK_EQ_INT(sk__sample_bodies(&ds, &s, 30, &a, &r2, y), 3);
+    CHECK(bodies_equal(x, y, 30)); /* same seed, same sample */
+    CHECK_EQ_INT(sk__sample_bodies(&ds, &s, 30, NULL, NULL, plain), 4);
+    CHECK(!bodies_equal(x, plain, 30));
+    sk_rng_seed(&r2, 100);
+    sk__sample_bodies(&ds, &s, 30, &a, &r2, y);
+    CHECK(!bodies_equal(x, y, 30)); /* another seed, another sample */
+    sk__dataset_free(&ds);
+}
+
+static int run(const char *cmd)
+{
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_msr(const char *data)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/msr_action3d", data);
+    unsigned char subj[SK_MAX_SUBJECTS] = {0};
+    subj[2] = 1;
+    subj[4] = 1;
+    sk__dataset ds;
+    char err[512];
+    CHECK_EQ_INT(sk__dataset_load(&ds, dir, SK_FORMAT_MSR, subj, err, sizeof err), 0);
+    /* The list's entries for subjects 2 and 4. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/files_used_in_cvpr12_paper.txt", dir);
+    FILE *fp = fopen(path, "r");
+    int want = 0;
+    char line[128];
+    while (fp && fgets(line, sizeof line, fp))
+        want += strstr(line, "_s02_") || strstr(line, "_s04_");
+    if (fp)
+        fclose(fp);
+    CHECK(want > 40);
+    CHECK_EQ_INT(ds.nclips, want);
+    CHECK_EQ_INT(ds.nlabels, 20);
+    CHECK(strcmp(ds.labels[0], "high arm wave") == 0);
+    CHECK_EQ_INT(ds.joint_set, SK_JOINTSET_KINECT1);
+    int ok = 1, seen[20] = {0};
+    for (int i = 0; i < ds.nclips; i++) {
+        const sk__clip *c = &ds.clips[i];
+        ok &= (c->subject == 2 || c->subject == 4) && c->label >= 0 &&
+              c->label < 20 && c->nframes > 1;
+        seen[c->label] = 1;
+    }
+    CHECK(ok);
+    int nseen = 0;
+    for (int k = 0; k < 20; k++)
+        nseen += seen[k];
+    CHECK_EQ_INT(nseen, 20);
+    sk__dataset_free(&ds);
+    memset(subj, 0, sizeof subj);
+    subj[42] = 1;
+    CHECK_EQ_INT(sk__dataset_load(&ds, dir, SK_FORMAT_MSR, subj, err, sizeof err),
+                 SK_ENOTFOUND);
+    CHECK_EQ_INT(sk__dataset_load(&ds, "/nonexistent", SK_FORMAT_MSR, subj, err, sizeof err),
+                 SK_EIO);
+
+    /* skelact train + eval: a tiny model, 2 epochs, read back by eval. */
+    const char *bin = getenv("SK_BIN");
+    if (!bin) {
+        printf("SK_BIN not set: skipping the train/eval run\n");
+        return;
+    }
+    const char *bd = getenv("SK_BUILD_DIR");
+    char model[4096], cmd[16384], json[4200];
+    snprintf(model, sizeof model, "%s/test_nn_dataset.model", bd ? bd : "/tmp");
+    snprintf(json, sizeof json, "%s.json", model);
+    remove(model);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --val-subjects 2 "
+             "--arch gru --hidden 16 --epochs 2 --out '%s' 2>/dev/null",
+             bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model '%s' --data '%s' --format msr --subjects 2 --json > '%s'",
+             bin, model, dir, json);
+    CHECK_EQ_INT(run(cmd), 0);
+    fp = fopen(json, "r");
+    char buf[8192] = "";
+    size_t got = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+    buf[got] = '\0';
+    if (fp)
+        fclose(fp);
+    const char *c = strstr(buf, "\"clips\":");
+    const char *a = strstr(buf, "\"accuracy\":");
+    CHECK(c && a && strstr(buf, "\"confusion\":[["));
+    if (c && a) {
+        int clips = atoi(c + 8);
+        double acc = atof(a + 11);
+        int subj2 = 0;
+        fp = fopen(path, "r");
+        while (fp && fgets(line, sizeof line, fp))
+            subj2 += strstr(line, "_s02_") != NULL;
+        if (fp)
+            fclose(fp);
+        CHECK_EQ_INT(clips, subj2);
+        CHECK(acc >= 0.0 && acc <= 1.0);
+    }
+    /* Bad arguments and unreadable folders: exit 2. */
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data /nonexistent --format msr --subjects 1 --out '%s' "
+             "2>/dev/null", bin, model);
+    CHECK_EQ_INT(run(cmd), 2);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects x --out '%s' 2>/dev/null",
+             bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 2);
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model '%s' --data '%s' --format precog --subjects 1 "
+             "2>/dev/null", bin, model, dir);
+    CHECK_EQ_INT(run(cmd), 2);
+    remove(model);
+    remove(json);
+}
+
+int main(void)
+{
+    RUN(test_windows);
+    RUN(test_resample);
+    RUN(test_augment);
+    if (check_failed)
+        return check_report();
+    const char *data = check_data_dir();
+    test_msr(data);
+    printf("%s test_msr\n", check_failed ? "FAIL" : "ok  ");
+    return check_report();
+}
