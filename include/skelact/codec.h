@@ -127,6 +127,13 @@ const char *sk_decoder_errmsg(const sk_decoder *d);
 
 void sk_decoder_get_stats(const sk_decoder *d, sk_decoder_stats *st);
 
+/* Bytes of a half-read line or frame still buffered, not counting NUL
+ * padding and blanks (0 while an overlong line or a bad frame is being
+ * skipped: that one is already counted). Call it after sk_decoder_next()
+ * returned SK_EAGAIN, e.g. when a peer closes: non-zero means the peer's
+ * last frame was cut off. */
+size_t sk_decoder_pending(const sk_decoder *d);
+
 /* CRC-32 (IEEE 802.3, reflected, the zlib/PNG one) of len bytes, continuing
  * from crc (start with 0). */
 uint32_t sk_crc32(uint32_t crc, const void *buf, size_t len);
