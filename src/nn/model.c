@@ -295,29 +295,6 @@ enum {
     MF_KNOWN_FEATURES = 0xfu,
 };
 
-/* CRC-32 (IEEE, reflected; the zlib one). A private copy until codec's
- * sk_crc32 lands; the two must agree (tests/test_nn_model.c checks the
- * standard test vector). */
-static uint32_t mf_crc32(uint32_t crc, const void *buf, size_t len)
-{
-    static uint32_t table[256];
-    static int ready;
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
-    const uint8_t *p = buf;
-    crc = ~crc;
-    while (len--)
-        crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
-
 static void put_u16(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
@@ -403,7 +380,7 @@ static void mf_encode_header(const sk_model *m, uint8_t *b)
 /* Write all of buf to fp and fold it into *crc. */
 static int mf_write(FILE *fp, const void *buf, size_t len, uint32_t *crc)
 {
-    *crc = mf_crc32(*crc, buf, len);
+    *crc = sk_crc32(*crc, buf, len);
     return fwrite(buf, 1, len, fp) == len ? 0 : -1;
 }
 
@@ -576,7 +553,7 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
              (unsigned long long)(len - expect));
         return SK_EFORMAT;
     }
-    uint32_t crc = mf_crc32(0, b, (size_t)crc_at);
+    uint32_t crc = sk_crc32(0, b, (size_t)crc_at);
     if (crc != get_u32(b + crc_at)) {
         errf(err, errlen, "%s: checksum mismatch: the file is corrupt", src);
         return SK_EFORMAT;
