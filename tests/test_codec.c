@@ -646,6 +646,17 @@ static void test_binary_roundtrip(void)
     for (int i = 0; i < 4; i++)
         buf[n - 4 + i] = (uint8_t)(crc >> (8 * i));
     CHECK_EQ_INT(sk_binary_decode(buf, (size_t)n, &h, NULL), SK_EPROTO);
+    /* Tracking states above 2, with a correct CRC, are errors too. */
+    static const uint8_t states[] = {3, 4, 7, 128, 255, 2};
+    for (int i = 0; i < 6; i++) {
+        n = sk_binary_encode(&g, buf, sizeof buf);
+        buf[SK_BINARY_HEADER_SIZE + 4 + 12 * 25 + 9] = states[i];
+        crc = sk_crc32(0, buf, (size_t)n - 4);
+        for (int k = 0; k < 4; k++)
+            buf[n - 4 + k] = (uint8_t)(crc >> (8 * k));
+        CHECK_EQ_INT(sk_binary_decode(buf, (size_t)n, &h, NULL),
+                     states[i] <= 2 ? n : SK_EPROTO);
+    }
 }
 
 /* Build a stream of nf binary frames (with nbodies cycling). */

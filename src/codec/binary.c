@@ -1,6 +1,7 @@
 /* skelact binary v1 (docs/PROTOCOL.md): a 32-byte little-endian header, the
  * bodies, a CRC-32. Byte order is spelled out with shifts, so the code is the
  * same on any host. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,9 @@ enum {
     OFF_SEQ = 16,
     OFF_TIMESTAMP = 24,
 };
+
+_Static_assert(offsetof(sk_joint, y) == 4 && offsetof(sk_joint, z) == 8,
+               "x, y, z of a joint are adjacent floats");
 
 static const uint8_t magic_bytes[4] = {'S', 'K', 'L', '1'};
 
@@ -56,6 +60,24 @@ static size_t message_length(int nbodies, int njoints)
 int sk__binary_magic_prefix(const uint8_t *p, size_t n)
 {
     return memcmp(p, magic_bytes, n < 4 ? n : 4) == 0;
+}
+
+/* Non-zero if any of the n little-endian float32 at p is Inf or NaN. */
+static inline uint64_t nonfinite_any(const uint8_t *p, int n)
+{
+    const uint64_t exp = 0x7f8000007f800000ull, one = 0x0080000000800000ull,
+                   top = 0x8000000080000000ull;
+    uint64_t acc0 = 0, acc1 = 0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint64_t a = (uint64_t)ld32(p + 4 * i) | (uint64_t)ld32(p + 4 * i + 4) << 32;
+        uint64_t b = (uint64_t)ld32(p + 4 * i + 8) | (uint64_t)ld32(p + 4 * i + 12) << 32;
+        acc0 |= ((a & exp) + one) & top;
+        acc1 |= ((b & exp) + one) & top;
+    }
+    for (; i < n; i++)
+        acc0 |= ((ld32(p + 4 * i) & 0x7f800000u) + 0x00800000u) & 0x80000000u;
+    return acc0 | acc1;
 }
 
 int sk__binary_header_check(const uint8_t *p, sk__binary_header *h, char *msg,
@@ -119,32 +141,42 @@ int sk__binary_body_decode(const uint8_t *p, const sk__binary_header *h,
         return SK_ECHECKSUM;
     }
     int nj = h->njoints;
-    memset(f, 0, sizeof *f);
+    /* Bodies past nbodies are left alone: the whole frame is 2.4 KB. */
     f->timestamp_us = h->timestamp_us;
+    f->arrival_us = 0;
     f->seq = h->seq;
     f->joint_set = (uint8_t)h->joint_set;
     f->njoints = (uint8_t)nj;
     f->nbodies = (uint8_t)h->nbodies;
     const uint8_t *q = p + SK_BINARY_HEADER_SIZE;
-    uint32_t nonfinite = 0, badstate = 0;
+    uint64_t nonfinite = 0;
+    uint32_t badstate = 0;
     for (int b = 0; b < h->nbodies; b++) {
         sk_body *body = &f->bodies[b];
         body->id = ld32(q);
         q += 4;
+        /* Inf and NaN have an exponent of all ones: adding 1 to it carries
+         * into the float's top bit. Two floats per 64-bit word, no branch. */
+        nonfinite |= nonfinite_any(q, 3 * nj);
         sk_joint *jt = body->joints;
         for (int j = 0; j < nj; j++, q += 12) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            memcpy(&jt[j].x, q, 12); /* x, y, z are adjacent floats */
+#else
             uint32_t u[3] = {ld32(q), ld32(q + 4), ld32(q + 8)};
-            /* An exponent of all ones is Inf or NaN. */
-            for (int k = 0; k < 3; k++)
-                nonfinite |= (u[k] & 0x7f800000u) == 0x7f800000u;
             memcpy(&jt[j].x, &u[0], 4);
             memcpy(&jt[j].y, &u[1], 4);
             memcpy(&jt[j].z, &u[2], 4);
+#endif
         }
+        /* A state above 2 has a bit above bit 1, or is 3 (bits 0 and 1). */
+        unsigned states = 0;
         for (int j = 0; j < nj; j++) {
             jt[j].state = q[j];
-            badstate |= q[j] > SK_TRACK_TRACKED;
+            states |= q[j] | (unsigned)((q[j] & (q[j] >> 1) & 1) << 2);
         }
+        badstate |= states & ~3u;
+        memset(jt + nj, 0, (size_t)(SK_MAX_JOINTS - nj) * sizeof *jt);
         q += nj;
     }
     if (nonfinite) {

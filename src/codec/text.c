@@ -39,8 +39,79 @@ static int parse_slow(const char *s, const char *p, float *out)
     return 0;
 }
 
-int sk__codec_parse_float(const char *s, const char *end, const char **next,
-                    float *out)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    (defined(__GNUC__) || defined(__clang__))
+#define SK_SWAR_DIGITS 1
+/* The 8 bytes at p (all readable): how many leading bytes are decimal
+ * digits (0..8), their value, and how many of those are leading '0's.
+ * After simdjson's parse_eight_digits_unrolled. */
+static inline int swar_digits(const char *p, uint64_t *val, int *zeros)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t x = w ^ (0x30 * ones); /* '0'..'9' -> 0..9, others -> 10..255 */
+    /* A byte is no digit iff x > 9: x + 0x76 reaches bit 7 (a carry out of
+     * a byte >= 0x8a only disturbs later bytes, after the first non-digit). */
+    uint64_t nondigit = ((x + 0x76 * ones) | x) & high;
+    int n = nondigit ? __builtin_ctzll(nondigit) >> 3 : 8;
+    if (n == 0)
+        return 0;
+    uint64_t nonzero = (x + 0x7f * ones) & high;
+    *zeros = nonzero ? __builtin_ctzll(nonzero) >> 3 : 8;
+    uint64_t d = x << (8 * (8 - n)); /* n digits, after 8 - n zero digits */
+    d = d * 10 + (d >> 8);
+    d = ((d & 0x000000FF000000FFull) * (100 + (1000000ull << 32)) +
+         ((d >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32))) >> 32;
+    *val = (uint32_t)d;
+    return n;
+}
+
+static const uint64_t pow10_u64[9] = {1, 10, 100, 1000, 10000, 100000,
+                                      1000000, 10000000, 100000000};
+#endif
+
+/* Add the digits at *pp to m (nd significant digits so far, at most 19
+ * kept); returns how many digits were read; *dropped counts the ones that
+ * did not fit. */
+static inline size_t read_digits(const char **pp, const char *end, uint64_t *m,
+                                 int *nd, long *dropped)
+{
+    const char *p = *pp, *p0 = p;
+#ifdef SK_SWAR_DIGITS
+    while (end - p >= 8) {
+        uint64_t v;
+        int zeros = 0;
+        int n = swar_digits(p, &v, &zeros);
+        if (n == 0)
+            break;
+        int sig = *m ? n : (zeros < n ? n - zeros : 0);
+        if (*nd + sig > 19)
+            break; /* the slow loop below counts what fits */
+        *m = *m * pow10_u64[n] + v;
+        *nd += sig;
+        p += n;
+        if (n < 8)
+            goto done;
+    }
+#endif
+    for (; p < end && IS_DIGIT(*p); p++) {
+        if (*nd < 19) {
+            *m = *m * 10 + (unsigned)(*p - '0');
+            *nd += *m != 0;
+        } else {
+            (*dropped)++;
+        }
+    }
+#ifdef SK_SWAR_DIGITS
+done:
+#endif
+    *pp = p;
+    return (size_t)(p - p0);
+}
+
+static inline int parse_float(const char *s, const char *end,
+                              const char **next, float *out)
 {
     const char *p = s;
     int neg = 0;
@@ -49,32 +120,17 @@ int sk__codec_parse_float(const char *s, const char *end, const char **next,
         p++;
     }
     uint64_t m = 0;
-    int nd = 0;      /* significant digits in m */
-    int dropped = 0; /* significant digits that did not fit in m */
+    int nd = 0;       /* significant digits in m */
+    long dropped = 0; /* significant digits that did not fit in m */
     long exp10 = 0;
-    const char *d0 = p;
-    for (; p < end && IS_DIGIT(*p); p++) {
-        if (nd < 19) {
-            m = m * 10 + (unsigned)(*p - '0');
-            nd += m != 0;
-        } else {
-            dropped = 1;
-            exp10++;
-        }
-    }
-    size_t ndigits = (size_t)(p - d0);
+    size_t ndigits = read_digits(&p, end, &m, &nd, &dropped);
+    exp10 += dropped; /* integer digits past the 19th: scale up */
     if (p < end && *p == '.') {
-        const char *f0 = ++p;
-        for (; p < end && IS_DIGIT(*p); p++) {
-            if (nd < 19) {
-                m = m * 10 + (unsigned)(*p - '0');
-                nd += m != 0;
-                exp10--;
-            } else {
-                dropped = 1;
-            }
-        }
-        ndigits += (size_t)(p - f0);
+        p++;
+        long before = dropped;
+        size_t nf = read_digits(&p, end, &m, &nd, &dropped);
+        exp10 -= (long)nf - (dropped - before); /* kept fraction digits */
+        ndigits += nf;
     }
     if (ndigits == 0)
         return SK_EPROTO;
@@ -117,6 +173,12 @@ int sk__codec_parse_float(const char *s, const char *end, const char **next,
         }
     }
     return parse_slow(s, p, out);
+}
+
+int sk__codec_parse_float(const char *s, const char *end, const char **next,
+                          float *out)
+{
+    return parse_float(s, end, next, out);
 }
 
 int sk__text_line_blank(const char *s, const char *end)
@@ -169,7 +231,7 @@ int sk__text_parse_line(const char *s, const char *end, int want, sk_frame *f,
     while (p < end) {
         float x;
         const char *q;
-        if (sk__codec_parse_float(p, end, &q, &x) != 0) {
+        if (parse_float(p, end, &q, &x) != 0) {
             if (*p == ',')
                 snprintf(msg, msglen, "empty field after number %d", n);
             else if (n == 0 && !IS_DIGIT(*p))
@@ -212,10 +274,13 @@ int sk__text_parse_line(const char *s, const char *end, int want, sk_frame *f,
     }
 
     int nj = n / 3;
-    memset(f, 0, sizeof *f);
+    /* Bodies past nbodies are left alone: the whole frame is 2.4 KB. */
+    f->timestamp_us = 0;
+    f->arrival_us = 0;
     f->joint_set = (uint8_t)js->id;
     f->njoints = (uint8_t)nj;
     f->nbodies = 1;
+    f->bodies[0].id = 0;
     sk_joint *jt = f->bodies[0].joints;
     for (int j = 0; j < nj; j++) {
         jt[j].x = v[3 * j];
@@ -223,6 +288,7 @@ int sk__text_parse_line(const char *s, const char *end, int want, sk_frame *f,
         jt[j].z = v[3 * j + 2];
         jt[j].state = SK_TRACK_TRACKED;
     }
+    memset(jt + nj, 0, (size_t)(SK_MAX_JOINTS - nj) * sizeof *jt);
     return 0;
 }
 
