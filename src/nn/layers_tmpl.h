@@ -319,9 +319,14 @@ void SK__R(conv_forward)(REAL *out, REAL *cache, const REAL *inp,
             REAL *col = cache + ((size_t)bb * T + t) * CK;
             for (int k = 0; k < K; k++) {
                 int ts = t - (K - 1 - k) * d;
+                if (ts < 0) {
+                    for (int c = 0; c < C; c++)
+                        col[(size_t)c * K + k] = 0;
+                    continue;
+                }
                 const REAL *x = inp + ((size_t)bb * T + ts) * C;
                 for (int c = 0; c < C; c++)
-                    col[(size_t)c * K + k] = ts >= 0 ? x[c] : 0;
+                    col[(size_t)c * K + k] = x[c];
             }
         }
     SK__R(mm_nt)(out, O, cache, (int)CK, w, b, B * T, (int)CK, O);
