@@ -2,8 +2,14 @@
  * Each input is tried as is and once more with its last 4 bytes replaced by
  * the CRC of the rest, so mutations reach the checks behind the checksum.
  * A model that loads must describe itself consistently and run inference
- * on a zero window (or report SK_EUNSUPPORTED) without crashing. */
+ * on a zero window (or report SK_EUNSUPPORTED) without crashing.
+ *
+ * An input starting with 'B' is also read as a recipe: its bytes choose the
+ * architecture and sizes (kept small), and a consistent file with that
+ * header and weights taken from the input is built and loaded, so inference
+ * runs on many shapes (tcn dilations beyond the window, one-unit layers...). */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +67,68 @@ static void try_load(const uint8_t *data, size_t size)
     sk_model_destroy(m);
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void try_recipe(const uint8_t *d, size_t n)
+{
+    if (n < 12)
+        return;
+    sk_model_config c;
+    c.arch = 1 + d[0] % 3;
+    c.input = 1 + (d[1] | d[2] << 8) % 150;
+    c.hidden = 1 + d[3] % 24;
+    c.layers = 1 + d[4] % 16;
+    c.classes = 2 + d[5] % 63;
+    c.window = 1 + d[6] % 100;
+    c.kernel = c.arch == SK_ARCH_TCN ? 1 + d[7] % 16 : d[7] % 17;
+    size_t np = sk_model_param_count(&c);
+    if (np == 0 || np > (1u << 20))
+        return;
+    size_t len = 16 + 72 + (size_t)c.classes * 32 + 4 * np + 4;
+    uint8_t *b = calloc(1, len);
+    if (!b)
+        return;
+    memcpy(b, "SKMODEL", 8);
+    b[8] = 1;
+    b[12] = 72;
+    uint8_t *f = b + 16;
+    int v[] = {c.arch, c.input, c.hidden, c.layers, c.classes, c.window, c.kernel};
+    for (int i = 0; i < 7; i++)
+        put32(f + 4 * i, (uint32_t)v[i]);
+    put32(f + 28, 1 + (d[8] & 1));
+    put32(f + 32, d[9] & 0xf);
+    float fps = 30.0f, smooth = (float)(d[10] % 101) / 100.0f, thr = 0.5f;
+    memcpy(f + 36, &fps, 4); /* little-endian hosts only: fine for fuzzing */
+    memcpy(f + 40, &smooth, 4);
+    memcpy(f + 44, &thr, 4);
+    put32(f + 48, d[11] % 10);
+    put32(f + 52, d[11] % 30);
+    put32(f + 56, (uint32_t)c.classes);
+    put32(f + 60, 32);
+    put32(f + 64, (uint32_t)np);
+    for (int k = 0; k < c.classes; k++)
+        snprintf((char *)b + 88 + 32 * k, 32, "label%d", k);
+    /* Weights from the rest of the input, cycled, as bytes / 32 - 4. */
+    uint8_t *w = b + 88 + 32 * c.classes;
+    for (size_t i = 0; i < np; i++) {
+        float x = n > 12 ? (float)d[12 + i % (n - 12)] / 32.0f - 4.0f : 0.0f;
+        memcpy(w + 4 * i, &x, 4);
+    }
+    uint32_t crc = crc32_bitwise(b, len - 4);
+    put32(b + len - 4, crc);
+    try_load(b, len);
+    free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     try_load(data, size);
+    if (size > 0 && data[0] == 'B')
+        try_recipe(data + 1, size - 1);
     if (size >= 4 && size <= (1u << 20)) {
         uint8_t *c = malloc(size);
         if (!c)
