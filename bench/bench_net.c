@@ -5,8 +5,8 @@
  *               sender waits for queue room (sk_sender_wait_ready) as
  *               `skelact replay --speed 0` does;
  *   latency     sender's timestamp (sk_wall_us() just before
- *               sk_sender_send) to the decoded frame in the receiver's
- *               callback, p50 / p99 / max, at 30 frames/s and flat out, for
+ *               sk_sender_send, kept by frame index since text carries no
+ *               timestamp) to the decoded frame in the receiver's callback, p50 / p99 / max, at 30 frames/s and flat out, for
  *               TCP binary, TCP text and UDP binary.
  *
  * Frames: the first PRECOG take of SK_DATA_DIR (one body, 20 joints), or a
@@ -32,6 +32,11 @@
 #define BENCH_FLAT_LATENCY_FRAMES 20000
 #endif
 
+/* Sender's wall clock at each send, by frame index. Text frames carry no
+ * timestamp: the receiver numbers a stream's text frames 0, 1, 2..., which
+ * is the index when nothing is lost. Binary frames keep the sender's seq. */
+static _Atomic int64_t *sent_at;
+
 typedef struct rx_side {
     sk_receiver *r;
     int64_t *lat_us; /* cap entries */
@@ -45,8 +50,8 @@ static void on_frame(void *ctx, uint32_t stream, const sk_frame *f)
     rx_side *x = ctx;
     (void)stream;
     size_t n = atomic_load_explicit(&x->count, memory_order_relaxed);
-    if (n < x->cap)
-        x->lat_us[n] = sk_wall_us() - f->timestamp_us;
+    if (n < x->cap && f->seq < x->cap)
+        x->lat_us[n] = sk_wall_us() - atomic_load_explicit(&sent_at[f->seq], memory_order_acquire);
     atomic_store_explicit(&x->count, n + 1, memory_order_release);
 }
 
@@ -90,6 +95,7 @@ static void run(const char *name, int proto, int udp, int n, double fps, int lat
     memset(&x, 0, sizeof x);
     x.cap = (size_t)n;
     x.lat_us = calloc((size_t)n, sizeof *x.lat_us);
+    sent_at = calloc((size_t)n, sizeof *sent_at);
     sk_receiver_config rc;
     memset(&rc, 0, sizeof rc);
     rc.mode = udp ? SK_NET_UDP : SK_NET_LISTEN;
@@ -97,7 +103,7 @@ static void run(const char *name, int proto, int udp, int n, double fps, int lat
     char err[256] = "";
     sk_sender *s = NULL;
     pthread_t th;
-    if (!x.lat_us || sk_receiver_create(&x.r, &rc, err, sizeof err) != 0) {
+    if (!x.lat_us || !sent_at || sk_receiver_create(&x.r, &rc, err, sizeof err) != 0) {
         printf("%-28s receiver: %s\n", name, err);
         goto out;
     }
@@ -131,6 +137,7 @@ static void run(const char *name, int proto, int udp, int n, double fps, int lat
         f = take.frames[i % take.nframes];
         f.seq = (uint64_t)i;
         f.timestamp_us = sk_wall_us();
+        atomic_store_explicit(&sent_at[i], f.timestamp_us, memory_order_release);
         sk_sender_send(s, &f);
     }
     sk_sender_flush(s, 5000);
@@ -149,8 +156,8 @@ static void run(const char *name, int proto, int udp, int n, double fps, int lat
     if (got > x.cap)
         got = x.cap;
     double secs = (t1 - t0) / 1e6;
-    printf("%-28s %7d sent %7llu received %4llu dropped %4llu errors", name, n,
-           (unsigned long long)st.frames, (unsigned long long)(ss.dropped + st.dropped),
+    printf("%-22s %6d sent %6llu received %5lld lost %llu errors", name, n,
+           (unsigned long long)st.frames, (long long)n - (long long)st.frames,
            (unsigned long long)st.parse_errors);
     if (!latency) {
         printf("  %9.0f frames/s  %6.1f MB/s\n", got / secs, st.bytes / secs / 1e6);
@@ -167,6 +174,8 @@ out:
     sk_sender_destroy(s);
     sk_receiver_destroy(x.r);
     free(x.lat_us);
+    free((void *)sent_at);
+    sent_at = NULL;
 }
 
 int main(int argc, char **argv)

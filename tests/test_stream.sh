@@ -38,6 +38,10 @@ roundtrip tcp_auto_text tcp "" "--proto text --speed 0" "$N1" "$TAKE"
 # socket buffer (net.core.rmem_default, ~200 datagrams) is lost in the
 # kernel. Paced at 10x the sensor's rate it must arrive whole.
 roundtrip udp_binary udp "--udp --proto binary" "--udp --proto binary --speed 10" "$N1" "$TAKE"
+roundtrip udp_text udp "--udp --proto text" "--udp --proto text --speed 10" "$N1" "$TAKE"
+roundtrip udp_auto udp "--udp" "--udp --proto binary --speed 10" "$N1" "$TAKE"
+roundtrip joints20 tcp "--proto text --joints 20" "--proto text --speed 0" "$N1" "$TAKE"
+roundtrip joints_kinect1 tcp "--proto text --joints kinect1" "--proto text --speed 0" "$N1" "$TAKE"
 roundtrip seed_listen tcp "--proto seed" "--proto seed --speed 0" "$N1" "$TAKE"
 if [ -n "$TAKE2" ]; then
     N2=$(take_frames "$TAKE2")
@@ -197,6 +201,43 @@ if start_recognize restart1 tcp --proto binary; then
     check_eq "restart: second recognizer parse_errors" "$(value parse_errors "$TMP/restart2.err")" 0
     echo "     (replay: $(tail -n 1 "$TMP/restart.replay.err"))"
 fi
+
+# ---- --joints 25 rejects 20-joint lines: each one a parse error ---------------
+if start_recognize joints25 tcp --proto text --joints 25; then
+    timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$PORT" --proto text --speed 0 2>/dev/null
+    sleep 0.5
+    kill -TERM "$RPID"
+    wait_exit "$RPID" 10
+    check_eq "joints25: exit status" "$RC" 0
+    check_eq "joints25: frames" "$(value frames "$TMP/joints25.err")" 0
+    check_gt0 "joints25: parse_errors" "$(value parse_errors "$TMP/joints25.err")"
+fi
+
+# ---- record stopped by SIGINT: the file is whole and replays ----------------
+for try in 1 2 3; do
+    rec_port=$(free_port)
+    "$BIN" record --listen "127.0.0.1:$rec_port" --out "$TMP/int.skrec" 2>"$TMP/recint.err" &
+    RECPID=$!
+    PIDS+=("$RECPID")
+    wait_bound tcp "$rec_port" "$RECPID" && break
+done
+timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$rec_port" --proto binary --speed 0 2>/dev/null
+sleep 0.3
+kill -INT "$RECPID"
+wait_exit "$RECPID" 10
+check_eq "record SIGINT: exit status" "$RC" 0
+f=$(value frames "$TMP/recint.err")
+check_gt0 "record SIGINT: frames" "$f"
+check_eq "record SIGINT: the file holds them" "$("$BIN" replay --dump --proto text "$TMP/int.skrec" 2>/dev/null | grep -c .)" "$f"
+
+# ---- the interim demo, flat out: everything sent arrives --------------------
+timeout 120 "$BIN" demo --fast >"$TMP/demo.out" 2>&1
+check_eq "demo --fast: exit status" "$?" 0
+sent=$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' "$TMP/demo.out")
+got=$(sed -n 's/.*received \([0-9]*\),.*/\1/p' "$TMP/demo.out")
+check_gt0 "demo --fast: frames sent" "$sent"
+check_eq "demo --fast: frames received" "$got" "$sent"
+grep -q 'latency .* p50 [0-9]* us, p99 [0-9]* us' "$TMP/demo.out" && ok "demo: latency line" || bad "demo: no latency line"
 
 # ---- bad arguments: exit 2, one line -----------------------------------------
 badargs() { # NAME ARGS...
