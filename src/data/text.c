@@ -17,6 +17,14 @@ typedef struct text_state {
 
 static void note_bad(text_state *s, sk_take *t, long line, const char *why)
 {
+    /* The decoder says "line N: why" with its own count; we say the line. */
+    if (strncmp(why, "line ", 5) == 0) {
+        const char *q = why + 5;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        if (q > why + 5 && q[0] == ':' && q[1] == ' ')
+            why = q + 2;
+    }
     if (t->bad_lines++ == 0) {
         s->first_bad = line;
         snprintf(s->first_why, sizeof s->first_why, "%s", why);
@@ -93,7 +101,7 @@ int sk__text_read(sk_take *t, const char *buf, size_t len, const sk__load_err *e
         if (t->bad_lines == 0)
             return sk__load_fail(e, 0, SK_EFORMAT, "no frames");
         return sk__load_fail(e, s.first_bad, SK_EFORMAT,
-                             "%s (no line of %ld decodes)", s.first_why, line);
+                             "%s (none of %ld lines decodes)", s.first_why, line);
     }
     if (t->bad_lines > 0) /* a note, not a failure */
         sk__load_fail(e, s.first_bad, 0, "%s (%d bad lines skipped)", s.first_why,
