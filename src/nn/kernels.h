@@ -32,12 +32,13 @@ typedef struct sk__kernels {
     /* GRU update of h (H) from gi (3H) = W_ih x + b_ih and gh (3H) =
      * W_hh h + b_hh, gates r, z, n (PyTorch):
      *   r = s(gi_r + gh_r), z = s(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
-     *   h = (1 - z) * n + z * h. */
-    void (*gru_gates)(float *h, const float *gi, const float *gh, int H);
+     *   h = (1 - z) * n + z * h.
+     * gh is scratch: overwritten. */
+    void (*gru_gates)(float *h, const float *gi, float *gh, int H);
     /* LSTM update of h (H) and c (H) from gi (4H) and gh (4H), gates i, f,
-     * g, o: c = s(f) * c + s(i) * tanh(g); h = s(o) * tanh(c). */
-    void (*lstm_gates)(float *h, float *c, const float *gi, const float *gh,
-                       int H);
+     * g, o: c = s(f) * c + s(i) * tanh(g); h = s(o) * tanh(c). gh is
+     * scratch: overwritten. */
+    void (*lstm_gates)(float *h, float *c, const float *gi, float *gh, int H);
     /* out (n) = relu(in (n)) + res (n); res may be NULL (no residual). */
     void (*relu_add)(float *out, const float *in, const float *res, int n);
     /* Peak single-precision arithmetic: runs iters rounds of independent

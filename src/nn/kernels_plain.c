@@ -66,7 +66,7 @@ static float sigmoidf(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
-static void plain_gru_gates(float *h, const float *gi, const float *gh, int H)
+static void plain_gru_gates(float *h, const float *gi, float *gh, int H)
 {
     for (int j = 0; j < H; j++) {
         float r = sigmoidf(gi[j] + gh[j]);
@@ -76,8 +76,8 @@ static void plain_gru_gates(float *h, const float *gi, const float *gh, int H)
     }
 }
 
-static void plain_lstm_gates(float *h, float *c, const float *gi,
-                             const float *gh, int H)
+static void plain_lstm_gates(float *h, float *c, const float *gi, float *gh,
+                             int H)
 {
     for (int j = 0; j < H; j++) {
         float i = sigmoidf(gi[j] + gh[j]);

@@ -206,12 +206,16 @@ static inline __attribute__((always_inline)) TGT V SIMD(tanh)(V x)
     return V_SUB(V_DIV(V_SET1(2.0f), V_ADD(one, e)), one);
 }
 
-static TGT void SIMD(gru_gates)(float *h, const float *gi, const float *gh,
-                                int H)
+/* The gate arithmetic runs in passes over whole vectors of gates rather than
+ * one hidden unit at a time: every iteration of a pass is independent, so
+ * the out-of-order core overlaps the long exp/divide chains of many units
+ * (one unit at a time is latency-bound). gh is overwritten. */
+static TGT void SIMD(gru_gates)(float *h, const float *gi, float *gh, int H)
 {
+    for (int j = 0; j < 2 * H; j += VW) /* r and z: sigmoid, into gh */
+        V_STORE(gh + j, SIMD(sigmoid)(V_ADD(V_LOAD(gi + j), V_LOAD(gh + j))));
     for (int j = 0; j < H; j += VW) {
-        V r = SIMD(sigmoid)(V_ADD(V_LOAD(gi + j), V_LOAD(gh + j)));
-        V z = SIMD(sigmoid)(V_ADD(V_LOAD(gi + H + j), V_LOAD(gh + H + j)));
+        V r = V_LOAD(gh + j), z = V_LOAD(gh + H + j);
         V n = SIMD(tanh)(V_FMA(r, V_LOAD(gh + 2 * H + j), V_LOAD(gi + 2 * H + j)));
         V hp = V_LOAD(h + j);
         /* (1 - z) * n + z * h = n + z * (h - n) */
@@ -219,14 +223,18 @@ static TGT void SIMD(gru_gates)(float *h, const float *gi, const float *gh,
     }
 }
 
-static TGT void SIMD(lstm_gates)(float *h, float *c, const float *gi,
-                                 const float *gh, int H)
+static TGT void SIMD(lstm_gates)(float *h, float *c, const float *gi, float *gh,
+                                 int H)
 {
+    for (int j = 0; j < 2 * H; j += VW) /* i and f */
+        V_STORE(gh + j, SIMD(sigmoid)(V_ADD(V_LOAD(gi + j), V_LOAD(gh + j))));
+    for (int j = 2 * H; j < 3 * H; j += VW) /* g */
+        V_STORE(gh + j, SIMD(tanh)(V_ADD(V_LOAD(gi + j), V_LOAD(gh + j))));
+    for (int j = 3 * H; j < 4 * H; j += VW) /* o */
+        V_STORE(gh + j, SIMD(sigmoid)(V_ADD(V_LOAD(gi + j), V_LOAD(gh + j))));
     for (int j = 0; j < H; j += VW) {
-        V i = SIMD(sigmoid)(V_ADD(V_LOAD(gi + j), V_LOAD(gh + j)));
-        V f = SIMD(sigmoid)(V_ADD(V_LOAD(gi + H + j), V_LOAD(gh + H + j)));
-        V g = SIMD(tanh)(V_ADD(V_LOAD(gi + 2 * H + j), V_LOAD(gh + 2 * H + j)));
-        V o = SIMD(sigmoid)(V_ADD(V_LOAD(gi + 3 * H + j), V_LOAD(gh + 3 * H + j)));
+        V i = V_LOAD(gh + j), f = V_LOAD(gh + H + j);
+        V g = V_LOAD(gh + 2 * H + j), o = V_LOAD(gh + 3 * H + j);
         V cn = V_FMA(f, V_LOAD(c + j), V_MUL(i, g));
         V_STORE(c + j, cn);
         V_STORE(h + j, V_MUL(o, SIMD(tanh)(cn)));
