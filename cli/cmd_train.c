@@ -16,12 +16,14 @@ static void usage(FILE *out)
         "                     [--val-subjects LIST] --arch gru|lstm|tcn --out M\n"
         "  [--hidden H] [--layers L] [--kernel K] [--window W] [--epochs N]\n"
         "  [--batch B] [--lr X] [--weight-decay X] [--dropout X] [--clip X]\n"
-        "  [--warmup N] [--seed S] [--threads N] [--patience N]\n"
+        "  [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
         "LIST: subject numbers such as 1,3,5-7. SPEC: comma-separated key=value\n"
         "with keys rotate (degrees), scale, jitter (metres), crop, warp, mirror\n"
         "(probability). Mirroring labelled data needs --mirror (labels are\n"
-        "symmetric) or --mirror-map (pairs of labels that swap).\n"
+        "symmetric) or --mirror-map (pairs of labels that swap). --ema D keeps an\n"
+        "exponential moving average of the weights (decay D per step, e.g. 0.99)\n"
+        "and validates and writes it instead of the raw weights.\n"
         "Progress on stderr each epoch; with --val-subjects the best-validation\n"
         "model is written, without it the last one.\n");
 }
@@ -99,7 +101,7 @@ int sk_cmd_train(int argc, char **argv)
                *arch_name = "gru", *out = NULL, *aug_spec = NULL, *mmap = NULL;
     int hidden = 64, layers = 1, kernel = 3, window = -1, epochs = 60, batch = 32,
         threads = 2, patience = 20, warmup = 3, mirror_sym = 0, no_rotate = 0;
-    double lr = 3e-3, wd = 1e-2, dropout = 0.2, clip = 5.0, seed_d = 1;
+    double lr = 3e-3, wd = 1e-2, dropout = 0.2, clip = 5.0, seed_d = 1, ema = 0.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -158,6 +160,8 @@ int sk_cmd_train(int argc, char **argv)
             bad = cli_parse_double(v, &wd) || !(wd >= 0.0 && wd < 10.0);
         else if (!strcmp(a, "--dropout"))
             bad = cli_parse_double(v, &dropout) || !(dropout >= 0.0 && dropout < 1.0);
+        else if (!strcmp(a, "--ema"))
+            bad = cli_parse_double(v, &ema) || !(ema >= 0.0 && ema < 1.0);
         else if (!strcmp(a, "--clip"))
             bad = cli_parse_double(v, &clip) || !(clip >= 0.0);
         else if (!strcmp(a, "--seed"))
@@ -194,6 +198,7 @@ int sk_cmd_train(int argc, char **argv)
     cfg.warmup = warmup < epochs ? warmup : 0;
     cfg.threads = threads;
     cfg.patience = patience;
+    cfg.ema = (float)ema;
     cfg.seed = (unsigned long long)seed_d;
     cfg.progress = stderr;
     sk__augment_none(&cfg.aug);

@@ -200,7 +200,7 @@ int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
     memset(ws, 0, sizeof ws);
     sk__sample *ts = NULL, *vs = NULL;
     int nts = 0, nvs = 0, *order = NULL, *vorder = NULL, rc;
-    float *best = NULL;
+    float *best = NULL, *ema = NULL, *raw = NULL;
     sk_adam adam;
     memset(&adam, 0, sizeof adam);
     size_t np = sk_model_nparams(m);
@@ -230,6 +230,13 @@ int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
     best = malloc(np * sizeof *best);
     if (!order || !vorder || !best || sk_adam_init(&adam, np))
         goto fail;
+    if (cfg->ema > 0.0f) {
+        ema = malloc(np * sizeof *ema);
+        raw = malloc(np * sizeof *raw);
+        if (!ema || !raw)
+            goto fail;
+        memcpy(ema, params, np * sizeof *ema);
+    }
     for (int i = 0; i < nvs; i++)
         vorder[i] = i;
     for (int i = 0; i < nth; i++) {
@@ -298,6 +305,18 @@ int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
                 sk_grads_clip(g, np, cfg->clip_norm);
             sk_adam_step(&adam, params, g, (float)lr_at(cfg, step, steps_per_epoch),
                          0.9f, 0.999f, 1e-8f, cfg->weight_decay);
+            if (ema) {
+                /* Short memory at first, so the start does not linger. */
+                float d = (float)(step + 1) / (float)(step + 10);
+                if (d > cfg->ema)
+                    d = cfg->ema;
+                for (size_t k = 0; k < np; k++)
+                    ema[k] = d * ema[k] + (1.0f - d) * params[k];
+            }
+        }
+        if (ema) { /* validate and keep the averaged weights */
+            memcpy(raw, params, np * sizeof *raw);
+            memcpy(params, ema, np * sizeof *params);
         }
         res->epochs_run = ep;
         res->last_train_acc = (float)correct / (float)nts;
@@ -332,9 +351,14 @@ int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
                         lr_at(cfg, step - 1, steps_per_epoch), el);
             fflush(cfg->progress);
         }
-        if (val && nvs > 0 && cfg->patience > 0 && ep - res->best_epoch >= cfg->patience)
+        int stop = val && nvs > 0 && cfg->patience > 0 &&
+                   ep - res->best_epoch >= cfg->patience;
+        if (ema && ep < cfg->epochs && !stop)
+            memcpy(params, raw, np * sizeof *params); /* back to training */
+        if (stop)
             break;
     }
+    /* params now holds the last weights (averaged with ema on). */
     if (val && nvs > 0)
         memcpy(params, best, np * sizeof *best);
     rc = 0;
@@ -349,6 +373,8 @@ fail:
     }
     sk_adam_free(&adam);
     free(best);
+    free(ema);
+    free(raw);
     free(order);
     free(vorder);
     free(ts);

@@ -104,6 +104,9 @@ typedef struct sk__train_config {
     int warmup;         /* epochs of linear warmup before the cosine decay */
     int threads;        /* 1 or 2 (or more) trainers on their own threads */
     int patience;       /* epochs without a better validation accuracy */
+    float ema;          /* decay of an exponential moving average of the
+                           weights per step (0: off); validated and kept
+                           instead of the raw weights */
     unsigned long long seed;
     sk__augment aug;
     FILE *progress;     /* one line per epoch, or NULL */
