@@ -128,7 +128,9 @@ const sk__kernels sk__kernels_plain = {
 
 static int cpu_runs(const sk__kernels *k)
 {
-#if defined(__x86_64__) || defined(__i386__)
+    if (!k->matmul) /* a vector set not built for this architecture */
+        return 0;
+#if defined(__x86_64__)
     if (k == &sk__kernels_avx512)
         return __builtin_cpu_supports("avx512f") &&
                __builtin_cpu_supports("avx512vl") &&
