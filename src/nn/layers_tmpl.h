@@ -5,15 +5,17 @@
 
 /* ---- kernels --------------------------------------------------------- */
 
-/* Dot product with 8 independent partial sums: the compiler vectorizes the
- * lanes without reassociating anything (no -ffast-math), and the order of
- * the additions is fixed, so results are deterministic. */
+/* Dot product with 16 independent partial sums: the compiler vectorizes
+ * the lanes without reassociating anything (no -ffast-math), several vector
+ * accumulators hide the latency of the adds, and the order of the additions
+ * is fixed, so results are deterministic. */
 static inline REAL SK__R(dot)(const REAL *restrict a, const REAL *restrict b,
                               int n)
 {
     REAL s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    REAL s8 = 0, s9 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0, s14 = 0, s15 = 0;
     int i = 0;
-    for (; i + 8 <= n; i += 8) {
+    for (; i + 16 <= n; i += 16) {
         s0 += a[i + 0] * b[i + 0];
         s1 += a[i + 1] * b[i + 1];
         s2 += a[i + 2] * b[i + 2];
@@ -22,8 +24,28 @@ static inline REAL SK__R(dot)(const REAL *restrict a, const REAL *restrict b,
         s5 += a[i + 5] * b[i + 5];
         s6 += a[i + 6] * b[i + 6];
         s7 += a[i + 7] * b[i + 7];
+        s8 += a[i + 8] * b[i + 8];
+        s9 += a[i + 9] * b[i + 9];
+        s10 += a[i + 10] * b[i + 10];
+        s11 += a[i + 11] * b[i + 11];
+        s12 += a[i + 12] * b[i + 12];
+        s13 += a[i + 13] * b[i + 13];
+        s14 += a[i + 14] * b[i + 14];
+        s15 += a[i + 15] * b[i + 15];
     }
-    REAL s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    if (i + 8 <= n) {
+        s0 += a[i + 0] * b[i + 0];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+        s4 += a[i + 4] * b[i + 4];
+        s5 += a[i + 5] * b[i + 5];
+        s6 += a[i + 6] * b[i + 6];
+        s7 += a[i + 7] * b[i + 7];
+        i += 8;
+    }
+    REAL s = (((s0 + s8) + (s1 + s9)) + ((s2 + s10) + (s3 + s11))) +
+             (((s4 + s12) + (s5 + s13)) + ((s6 + s14) + (s7 + s15)));
     for (; i < n; i++)
         s += a[i] * b[i];
     return s;
@@ -69,6 +91,33 @@ static void SK__R(mm_nt)(REAL *out, int ldo,           /* (N,O) */
     }
 }
 
+/* y += a0 x0 + a1 x1 + a2 x2 + a3 x3 over n elements: one load and store of
+ * y per four multiply-adds; blocks of 8 for the vectorizer. */
+static inline void SK__R(axpy4)(REAL *restrict y, const REAL *a,
+                                const REAL *restrict x0,
+                                const REAL *restrict x1,
+                                const REAL *restrict x2,
+                                const REAL *restrict x3, int n)
+{
+    REAL a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    int i = 0;
+#define SK__AXPY4_LANE(j) \
+    y[i + j] += a0 * x0[i + j] + a1 * x1[i + j] + a2 * x2[i + j] + a3 * x3[i + j]
+    for (; i + 8 <= n; i += 8) {
+        SK__AXPY4_LANE(0);
+        SK__AXPY4_LANE(1);
+        SK__AXPY4_LANE(2);
+        SK__AXPY4_LANE(3);
+        SK__AXPY4_LANE(4);
+        SK__AXPY4_LANE(5);
+        SK__AXPY4_LANE(6);
+        SK__AXPY4_LANE(7);
+    }
+    for (; i < n; i++)
+        SK__AXPY4_LANE(0);
+#undef SK__AXPY4_LANE
+}
+
 /* dinp[n*ldd + :] += sum_o dout[n*ldo + o] * w[o*I + :]. */
 static void SK__R(mm_nn_acc)(REAL *dinp, int ldd,         /* (N,I) */
                              const REAL *dout, int ldo,   /* (N,O) */
@@ -78,9 +127,14 @@ static void SK__R(mm_nn_acc)(REAL *dinp, int ldd,         /* (N,I) */
     for (int n = 0; n < N; n++) {
         REAL *d = dinp + (size_t)n * ldd;
         const REAL *g = dout + (size_t)n * ldo;
-        for (int o = 0; o < O; o++)
-            if (g[o] != 0)
-                SK__R(axpy)(d, g[o], w + (size_t)o * I, I);
+        int o = 0;
+        for (; o + 4 <= O; o += 4) {
+            const REAL *wo = w + (size_t)o * I;
+            SK__R(axpy4)(d, g + o, wo, wo + I, wo + 2 * (size_t)I,
+                         wo + 3 * (size_t)I, I);
+        }
+        for (; o < O; o++)
+            SK__R(axpy)(d, g[o], w + (size_t)o * I, I);
     }
 }
 
@@ -91,15 +145,26 @@ static void SK__R(mm_tn_acc)(REAL *dw, REAL *db,          /* (O,I) (O) */
                              const REAL *inp, int ldi,    /* (N,I) */
                              int N, int I, int O)
 {
-    for (int n = 0; n < N; n++) {
+    if (db)
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < O; o++)
+                db[o] += dout[(size_t)n * ldo + o];
+    int n = 0;
+    for (; n + 4 <= N; n += 4) {
         const REAL *g = dout + (size_t)n * ldo;
         const REAL *x = inp + (size_t)n * ldi;
         for (int o = 0; o < O; o++) {
-            if (db)
-                db[o] += g[o];
-            if (g[o] != 0)
-                SK__R(axpy)(dw + (size_t)o * I, g[o], x, I);
+            REAL a[4] = {g[o], g[ldo + o], g[2 * (size_t)ldo + o],
+                         g[3 * (size_t)ldo + o]};
+            SK__R(axpy4)(dw + (size_t)o * I, a, x, x + ldi,
+                         x + 2 * (size_t)ldi, x + 3 * (size_t)ldi, I);
         }
+    }
+    for (; n < N; n++) {
+        const REAL *g = dout + (size_t)n * ldo;
+        const REAL *x = inp + (size_t)n * ldi;
+        for (int o = 0; o < O; o++)
+            SK__R(axpy)(dw + (size_t)o * I, g[o], x, I);
     }
 }
 
