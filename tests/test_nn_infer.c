@@ -420,11 +420,60 @@ static void test_matches_trainer(void)
     }
 }
 
+/* `skelact bench --json` keeps DESIGN.md's contract: one JSON object with
+ * an array "infer" holding the reference shapes, each with median_us and
+ * p99_us. Figures are not judged (tests check behaviour, not timing). */
+static void test_bench_json(void)
+{
+    const char *bin = getenv("SK_BIN");
+    if (!bin) {
+        printf("  (SK_BIN not set: bench check skipped)\n");
+        return;
+    }
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' bench --json --quick --runs 20", bin);
+    FILE *fp = popen(cmd, "r");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    static char out[65536];
+    size_t n = fread(out, 1, sizeof out - 1, fp);
+    out[n] = 0;
+    CHECK_EQ_INT(pclose(fp), 0);
+    CHECK(out[0] == '{' && strstr(out, "\"infer\": ["));
+    const char *ref[] = {
+        "\"arch\": \"gru\", \"shape\": \"reference\", \"input\": 120, \"hidden\": 128, "
+        "\"layers\": 2, \"window\": 30, \"classes\": 9, \"median_us\": ",
+        "\"arch\": \"lstm\", \"shape\": \"reference\", \"input\": 120, \"hidden\": 128, "
+        "\"layers\": 2, \"window\": 30, \"classes\": 9, \"median_us\": ",
+        "\"arch\": \"tcn\", \"shape\": \"reference\", \"input\": 120, \"hidden\": 128, "
+        "\"layers\": 4, \"window\": 30, \"classes\": 9, \"kernel\": 3, \"median_us\": ",
+    };
+    for (int i = 0; i < 3; i++) {
+        const char *e = strstr(out, ref[i]);
+        CHECK_MSG(e != NULL, "reference entry %d missing", i);
+        if (!e)
+            continue;
+        double med = -1, p99 = -1;
+        CHECK(sscanf(e + strlen(ref[i]), "%lf, \"p99_us\": %lf", &med, &p99) == 2);
+        CHECK_MSG(med > 0 && p99 >= med, "median %g p99 %g", med, p99);
+    }
+    /* One object: the braces balance and nothing follows the last one. */
+    int depth = 0, closed_at_end = 0;
+    for (size_t i = 0; i < n; i++) {
+        depth += out[i] == '{' ? 1 : out[i] == '}' ? -1 : 0;
+        if (depth == 0 && out[i] == '}')
+            closed_at_end = strspn(out + i + 1, " \n") == strlen(out + i + 1);
+    }
+    CHECK(depth == 0 && closed_at_end);
+}
+
 int main(void)
 {
     RUN(test_kernels_match_plain);
     RUN(test_models_match_reference);
     RUN(test_sync_after_update);
     RUN(test_matches_trainer);
+    RUN(test_bench_json);
     return check_report();
 }
