@@ -35,4 +35,19 @@ size_t sk__net_ws_size(const sk_model_config *cfg, int B);
 #undef REAL
 #undef SK__R
 
+/* x86-64 with GCC or clang: a third build of the float layers with AVX2
+ * enabled (names sk__*_f_avx2), bit-identical in results to the _f build. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SK__LAYERS_AVX2 1
+#define REAL float
+#define SK__R(name) sk__##name##_f_avx2
+#include "layers_decl.h"
+#undef REAL
+#undef SK__R
+#else
+#define SK__LAYERS_AVX2 0
+#endif
+/* 1 if this CPU runs the _f_avx2 build (and it was compiled), else 0. */
+int sk__cpu_has_avx2(void);
+
 #endif

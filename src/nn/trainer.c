@@ -13,7 +13,38 @@ struct sk_trainer {
     float *grads;     /* (nparams) parameter layout */
     float *ws;        /* sk__net_ws_size(cfg, max_batch) */
     float *probs;     /* (max_batch, K) */
+    int avx2;         /* use the AVX2 build of the layers */
 };
+
+/* The float pass of the build this CPU runs best (same results either way). */
+static double net_forward(sk_trainer *t, float *probs, const float *x,
+                          const int *y, const float *weight, int B, float p,
+                          sk_rng *rng)
+{
+    const sk_model_config *cfg = &t->m->hdr.arch;
+#if SK__LAYERS_AVX2
+    if (t->avx2)
+        return sk__net_forward_f_avx2(probs, t->ws, cfg, t->m->params, x, y,
+                                      weight, B, p, rng);
+#endif
+    return sk__net_forward_f(probs, t->ws, cfg, t->m->params, x, y, weight, B,
+                             p, rng);
+}
+
+static void net_backward(sk_trainer *t, const float *x, const int *y,
+                         const float *weight, int B, float p)
+{
+    const sk_model_config *cfg = &t->m->hdr.arch;
+#if SK__LAYERS_AVX2
+    if (t->avx2) {
+        sk__net_backward_f_avx2(t->grads, NULL, t->ws, cfg, t->m->params, x, y,
+                                weight, B, p);
+        return;
+    }
+#endif
+    sk__net_backward_f(t->grads, NULL, t->ws, cfg, t->m->params, x, y, weight,
+                       B, p);
+}
 
 int sk_trainer_create(sk_trainer **out, sk_model *m, int max_batch)
 {
@@ -29,6 +60,7 @@ int sk_trainer_create(sk_trainer **out, sk_model *m, int max_batch)
         return SK_ENOMEM;
     t->m = m;
     t->max_batch = max_batch;
+    t->avx2 = sk__cpu_has_avx2();
     t->nparams = m->nparams;
     t->grads = calloc(m->nparams, sizeof *t->grads);
     t->ws = calloc(nws, sizeof *t->ws);
@@ -64,10 +96,8 @@ int sk_trainer_step(sk_trainer *t, const float *x, const int *y,
     for (int b = 0; b < B; b++)
         if (y[b] < 0 || y[b] >= K)
             return SK_EINVAL;
-    double loss = sk__net_forward_f(t->probs, t->ws, cfg, t->m->params, x, y,
-                                    weight, B, dropout, rng);
-    sk__net_backward_f(t->grads, NULL, t->ws, cfg, t->m->params, x, y, weight,
-                       B, dropout);
+    double loss = net_forward(t, t->probs, x, y, weight, B, dropout, rng);
+    net_backward(t, x, y, weight, B, dropout);
     if (loss_sum)
         *loss_sum = loss;
     if (ncorrect) {
@@ -89,8 +119,7 @@ int sk_trainer_forward(sk_trainer *t, const float *x, int B, float *probs)
 {
     if (B < 1 || B > t->max_batch)
         return SK_EINVAL;
-    sk__net_forward_f(probs, t->ws, &t->m->hdr.arch, t->m->params, x, NULL,
-                      NULL, B, 0.0f, NULL);
+    net_forward(t, probs, x, NULL, NULL, B, 0.0f, NULL);
     return 0;
 }
 
