@@ -1078,6 +1078,35 @@ static void test_feed_full(void)
     sk_decoder_destroy(d);
 }
 
+/* Auto skips NULs and undecidable bytes before it decides; the next feed
+ * moves the buffer (a fuzzer found the scan position going wrong here). */
+static void test_auto_skip_then_feed(void)
+{
+    char line[2048];
+    sk_frame f, g;
+    make_frame(&f, SK_JOINTSET_KINECT1, 1, 0);
+    int n = sk_text_encode(&f, 0, 9, line, sizeof line);
+    static const char *const lead[] = {"\0\0\0", "#!", "\0#\0"};
+    for (int i = 0; i < 3; i++) {
+        sk_decoder *d;
+        CHECK(sk_decoder_create(&d, NULL) == 0);
+        sk_decoder_feed(d, lead[i], i == 1 ? 2 : 3);
+        int rc = sk_decoder_next(d, &g);
+        CHECK(rc == SK_EAGAIN || rc == SK_EPROTO);
+        while (rc == SK_EPROTO)
+            rc = sk_decoder_next(d, &g);
+        CHECK_EQ_INT(rc, SK_EAGAIN);
+        for (int k = 0; k < n; k += 5) {
+            sk_decoder_feed(d, line + k, (size_t)(n - k < 5 ? n - k : 5));
+            rc = sk_decoder_next(d, &g);
+            CHECK_EQ_INT(rc, k + 5 >= n ? 0 : SK_EAGAIN);
+        }
+        CHECK_EQ_INT(sk_decoder_proto(d), SK_PROTO_TEXT);
+        CHECK(fbits(g.bodies[0].joints[19].z) == fbits(strtof(strrchr(line, ',') + 1, NULL)));
+        sk_decoder_destroy(d);
+    }
+}
+
 static void test_names_and_config(void)
 {
     CHECK_EQ_INT(sk_proto_from_name("auto"), SK_PROTO_AUTO);
@@ -1195,6 +1224,7 @@ int main(void)
     RUN(test_overlong_lines);
     RUN(test_half_frames);
     RUN(test_feed_full);
+    RUN(test_auto_skip_then_feed);
     RUN(test_names_and_config);
     RUN(test_protocol_example);
     return check_report();

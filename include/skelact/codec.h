@@ -65,8 +65,11 @@ typedef struct sk_binary_part {
 
 /* Decode exactly one complete message from buf (a UDP datagram). Returns
  * the message's length on success, SK_EAGAIN if buf holds less than one
- * message, SK_EPROTO on a bad header, SK_ECHECKSUM on a CRC mismatch.
- * part may be NULL. */
+ * message, SK_EPROTO on a bad header (or bad first bytes, a non-finite
+ * coordinate, a tracking state above 2), SK_ECHECKSUM on a CRC mismatch.
+ * Bytes after the message are ignored (the caller sees len > returned).
+ * part may be NULL. f is unspecified on error; on success as for
+ * sk_decoder_next (bodies past f->nbodies left as they were). */
 int sk_binary_decode(const uint8_t *buf, size_t len, sk_frame *f,
                      sk_binary_part *part);
 
@@ -116,7 +119,11 @@ size_t sk_decoder_feed(sk_decoder *d, const void *buf, size_t len);
  *   SK_EAGAIN    no whole frame buffered: feed more
  *   SK_EPROTO    one bad line or frame was skipped and counted; the message
  *                says why (sk_decoder_errmsg); call again for the next
- */
+ * Text frames: one body, id 0, all joints SK_TRACK_TRACKED, timestamp_us 0,
+ * seq = text frames this decoder yielded before (0-based, kept across
+ * sk_decoder_reset). f->arrival_us is set to 0: the caller stamps it.
+ * Bodies past f->nbodies are left as they were (a frame is 2.4 KB); joints
+ * past f->njoints of the bodies written are zeroed. */
 int sk_decoder_next(sk_decoder *d, sk_frame *f);
 
 /* The protocol in use (SK_PROTO_AUTO until an auto decoder has decided). */

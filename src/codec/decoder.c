@@ -132,7 +132,8 @@ size_t sk_decoder_feed(sk_decoder *d, const void *buf, size_t len)
         if (keep)
             memmove(d->buf, d->buf + d->rpos, keep);
         d->offset += d->rpos;
-        d->scan -= d->rpos;
+        /* scan may lag behind rpos (auto and binary do not move it). */
+        d->scan = d->scan > d->rpos ? d->scan - d->rpos : 0;
         d->wpos = keep;
         d->rpos = 0;
     }
