@@ -383,6 +383,25 @@ static void test_foreign(void)
     CHECK(strstr(err, "no-such.model") != NULL);
     CHECK_EQ_INT(sk_model_load(&m, tmpdir, err, sizeof err), SK_EIO);
     CHECK(m == NULL);
+    /* A FIFO with no writer is refused at once, not waited on. */
+    const char *fifo = tmp_path("fifo.model");
+    if (mkfifo(fifo, 0600) == 0) {
+        CHECK_EQ_INT(sk_model_load(&m, fifo, err, sizeof err), SK_EIO);
+        CHECK(strstr(err, "not a regular file") != NULL);
+    }
+    /* A 3 GiB (sparse) file is refused from its size, before reading. */
+    const char *big = tmp_path("big.model");
+    FILE *fp = fopen(big, "wb");
+    if (fp && fwrite("SKMODEL", 1, 8, fp) == 8 && fflush(fp) == 0 &&
+        ftruncate(fileno(fp), (off_t)3 << 30) == 0) {
+        fclose(fp);
+        CHECK_EQ_INT(sk_model_load(&m, big, err, sizeof err), SK_EFORMAT);
+        CHECK_MSG(strstr(err, "too big") != NULL, "%s", err);
+        unlink(big);
+    } else if (fp) {
+        fclose(fp);
+        printf("note: no sparse 3 GiB file here, size limit case skipped\n");
+    }
 }
 
 static void test_inconsistent(void)

@@ -457,6 +457,18 @@ int sk_model_save(const sk_model *m, const char *path, char *err, size_t errlen)
              strerror(errno));
         goto fail;
     }
+    /* Make the rename itself durable (best effort: not every file system
+     * lets a directory be synced). */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
     return 0;
 write_fail:
     errf(err, errlen, "%s: write failed: %s", path, strerror(errno));
@@ -659,14 +671,23 @@ int sk_model_load(sk_model **out, const char *path, char *err, size_t errlen)
     if (!out || !path)
         return SK_EINVAL;
     *out = NULL;
-    if (!(fp = fopen(path, "rb"))) {
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+     * refused as not a regular file. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return SK_EIO;
     }
     struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         errf(err, errlen, "%s: not a regular file", path);
-        goto fail;
+        close(fd);
+        return SK_EIO;
+    }
+    if (!(fp = fdopen(fd, "rb"))) {
+        errf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        return SK_EIO;
     }
     /* The largest file the format allows; anything bigger is not a model. */
     uint64_t most = MF_PREAMBLE + (uint64_t)SK_MODEL_MAX_FIELDS +
