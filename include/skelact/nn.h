@@ -128,8 +128,8 @@ const char *sk_model_infer_kernels(const sk_model *m);
  * last step depends on); 0 if m cannot run inference. */
 double sk_model_infer_macs(const sk_model *m);
 /* Measured single-thread peak of this CPU in single-precision flops per
- * second, with the kernel set inference uses (independent fused
- * multiply-adds for about seconds). For "x of the arithmetic limit". */
+ * second: independent fused multiply-adds of the widest vector set this CPU
+ * runs, for about `seconds`. For "x of the arithmetic limit". */
 double sk_infer_peak_flops(double seconds);
 
 /* ---- features (src/nn/features.c) -------------------------------------

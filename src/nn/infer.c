@@ -394,7 +394,12 @@ int sk_model_infer(sk_model *m, const float *x, float *probs)
 
 double sk_infer_peak_flops(double seconds)
 {
-    const sk__kernels *k = sk__kernels_pick();
+    /* The machine's limit, whatever set SK_KERNELS forces for inference. */
+    const sk__kernels *k = sk__kernels_get("avx512");
+    if (!k)
+        k = sk__kernels_get("avx2");
+    if (!k)
+        k = &sk__kernels_plain;
     float sink = 0;
     long iters = 1 << 16;
     double best = 0;
