@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "usage: skelact replay FILE... (--to HOST:PORT | --listen HOST:PORT)\n"
             "                      [--proto text|binary|seed] [--udp] [--speed X]\n"
             "                      [--format auto|precog|msr|text|skrec] [--loop N]\n"
+            "                      [--seed-pad N]\n"
             "       skelact replay FILE... --dump [--proto text|binary]\n"
             "\n"
             "Send the frames of recorded takes over the network, one file after the\n"
@@ -50,6 +51,8 @@ static void usage(FILE *out)
             "  --format F          how to read the files (default auto: from name and\n"
             "                      content)\n"
             "  --loop N            send the whole list N times (default 1)\n"
+            "  --seed-pad N        --proto seed: N NUL bytes after each line, as the\n"
+            "                      original sender padded its fixed-size buffer\n"
             "  --dump              write the encoded stream to standard output instead\n"
             "                      (text: one line per frame, body 0; no pacing)\n"
             "\n"
@@ -70,6 +73,7 @@ typedef struct replay_opts {
     double speed;
     int format;
     int loops;
+    int seed_pad;
 } replay_opts;
 
 /* Microseconds of recorded time between frame i-1 and frame i of take t. */
@@ -152,6 +156,7 @@ static int send_takes(const replay_opts *o, const sk_take *takes, int ntakes)
     cfg.udp = o->udp;
     cfg.listen = o->have_listen;
     cfg.seed = o->seed;
+    cfg.seed_pad = o->seed_pad;
     char err[256] = "";
     sk_sender *s = NULL;
     int rc = sk_sender_create(&s, &cfg, err, sizeof err);
@@ -260,7 +265,8 @@ int sk_cmd_replay(int argc, char **argv)
         }
         if (a[0] == '-' && a[1] != '\0') {
             if (strcmp(a, "--to") && strcmp(a, "--listen") && strcmp(a, "--proto") &&
-                strcmp(a, "--speed") && strcmp(a, "--format") && strcmp(a, "--loop")) {
+                strcmp(a, "--speed") && strcmp(a, "--format") && strcmp(a, "--loop") &&
+                strcmp(a, "--seed-pad")) {
                 cli_usage_error(CMD, "unknown option '%s' (see skelact replay --help)", a);
                 goto out;
             }
@@ -306,6 +312,11 @@ int sk_cmd_replay(int argc, char **argv)
                     cli_usage_error(CMD, "unknown --format '%s' (auto, precog, msr, text or skrec)", v);
                     goto out;
                 }
+            } else if (!strcmp(a, "--seed-pad")) {
+                if (cli_parse_int(v, &o.seed_pad) != 0 || o.seed_pad < 0 || o.seed_pad > 65536) {
+                    cli_usage_error(CMD, "bad --seed-pad '%s' (want 0-65536 bytes)", v);
+                    goto out;
+                }
             } else { /* --loop */
                 if (cli_parse_int(v, &o.loops) != 0 || o.loops < 1) {
                     cli_usage_error(CMD, "bad --loop '%s' (want a count >= 1)", v);
@@ -322,6 +333,10 @@ int sk_cmd_replay(int argc, char **argv)
     }
     if (!o.dump && !o.have_to && !o.have_listen) {
         cli_usage_error(CMD, "give --to HOST:PORT (or --listen HOST:PORT, or --dump)");
+        goto out;
+    }
+    if (o.seed_pad && !o.seed) {
+        cli_usage_error(CMD, "--seed-pad goes with --proto seed");
         goto out;
     }
     if (o.udp && (o.have_listen || o.seed || o.dump)) {

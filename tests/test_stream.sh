@@ -44,6 +44,8 @@ roundtrip udp_auto udp "--udp" "--udp --proto binary --speed 10" "$N1" "$TAKE"
 roundtrip joints20 tcp "--proto text --joints 20" "--proto text --speed 0" "$N1" "$TAKE"
 roundtrip joints_kinect1 tcp "--proto text --joints kinect1" "--proto text --speed 0" "$N1" "$TAKE"
 roundtrip seed_listen tcp "--proto seed" "--proto seed --speed 0" "$N1" "$TAKE"
+roundtrip seed_padded tcp "--proto seed" "--proto seed --seed-pad 4096 --speed 0" "$N1" "$TAKE"
+roundtrip seed_auto tcp "--proto seed --joints 20" "--proto seed --seed-pad 100 --speed 0" "$N1" "$TAKE"
 if [ -n "$TAKE2" ]; then
     N2=$(take_frames "$TAKE2")
     roundtrip two_files tcp "--proto binary" "--proto binary --speed 0" "$((N1 + N2))" "$TAKE" "$TAKE2"
@@ -79,6 +81,7 @@ reverse() { # NAME "RECOGNIZE ARGS" "REPLAY ARGS"
 reverse connect_binary "--proto binary" "--proto binary --speed 0"
 reverse connect_text "--proto text" "--proto text --speed 0"
 reverse connect_seed "--proto seed" "--proto seed --speed 0"
+reverse connect_seed_padded "--proto seed" "--proto seed --seed-pad 1000 --speed 0"
 
 # ---- record, then replay the recording: the same frames ---------------------
 rec_port=""
@@ -263,6 +266,9 @@ badargs replay_format replay "$TAKE" --to 127.0.0.1:9 --format jpeg
 badargs replay_both replay "$TAKE" --to 127.0.0.1:9 --listen 127.0.0.1:9
 badargs replay_unknown replay "$TAKE" --to 127.0.0.1:9 --frobnicate
 badargs replay_loop replay "$TAKE" --to 127.0.0.1:9 --loop 0
+badargs replay_pad replay "$TAKE" --to 127.0.0.1:9 --seed-pad 10
+badargs replay_udp_seed replay "$TAKE" --to 127.0.0.1:9 --udp --proto seed
+badargs recognize_udp_connect recognize --connect 127.0.0.1:9 --udp
 badargs replay_garbage replay /etc/passwd --to 127.0.0.1:9 --format precog
 badargs recognize_none recognize
 badargs recognize_both recognize --listen 127.0.0.1:9 --connect 127.0.0.1:9
