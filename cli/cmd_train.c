@@ -9,6 +9,10 @@
 #include "skelact/data.h"
 #include "skelact/nn.h"
 
+#ifndef SK_TRAIN_MAX_ENSEMBLE
+#define SK_TRAIN_MAX_ENSEMBLE 16 /* members packed side by side in one network */
+#endif
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -17,13 +21,16 @@ static void usage(FILE *out)
         "  [--hidden H] [--layers L] [--kernel K] [--window W] [--epochs N]\n"
         "  [--batch B] [--lr X] [--weight-decay X] [--dropout X] [--clip X]\n"
         "  [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
+        "  [--ensemble N]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
         "LIST: subject numbers such as 1,3,5-7. SPEC: comma-separated key=value\n"
         "with keys rotate (degrees), scale, jitter (metres), crop, warp, mirror\n"
         "(probability). Mirroring labelled data needs --mirror (labels are\n"
         "symmetric) or --mirror-map (pairs of labels that swap). --ema D keeps an\n"
         "exponential moving average of the weights (decay D per step, e.g. 0.99)\n"
-        "and validates and writes it instead of the raw weights.\n"
+        "and validates and writes it instead of the raw weights. --ensemble N (gru,\n"
+        "lstm) trains N members with different seeds and writes them as one\n"
+        "network of N*H units whose output averages the members' logits.\n"
         "Progress on stderr each epoch; with --val-subjects the best-validation\n"
         "model is written, without it the last one.\n");
 }
@@ -100,7 +107,7 @@ int sk_cmd_train(int argc, char **argv)
     const char *data = NULL, *fmt = NULL, *subj = NULL, *vsubj = NULL,
                *arch_name = "gru", *out = NULL, *aug_spec = NULL, *mmap = NULL;
     int hidden = 64, layers = 1, kernel = 3, window = -1, epochs = 60, batch = 32,
-        threads = 2, patience = 20, warmup = 3, mirror_sym = 0, no_rotate = 0;
+        threads = 2, patience = 20, ensemble = 1, warmup = 3, mirror_sym = 0, no_rotate = 0;
     double lr = 3e-3, wd = 1e-2, dropout = 0.2, clip = 5.0, seed_d = 1, ema = 0.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -160,6 +167,9 @@ int sk_cmd_train(int argc, char **argv)
             bad = cli_parse_double(v, &wd) || !(wd >= 0.0 && wd < 10.0);
         else if (!strcmp(a, "--dropout"))
             bad = cli_parse_double(v, &dropout) || !(dropout >= 0.0 && dropout < 1.0);
+        else if (!strcmp(a, "--ensemble"))
+            bad = cli_parse_int(v, &ensemble) || ensemble < 1 ||
+                  ensemble > SK_TRAIN_MAX_ENSEMBLE;
         else if (!strcmp(a, "--ema"))
             bad = cli_parse_double(v, &ema) || !(ema >= 0.0 && ema < 1.0);
         else if (!strcmp(a, "--clip"))
@@ -184,6 +194,8 @@ int sk_cmd_train(int argc, char **argv)
         return cli_usage_error("train", "bad --subjects list '%s'", subj);
     if (vsubj && cli_parse_int_list(vsubj, vsubjects, SK_MAX_SUBJECTS) < 1)
         return cli_usage_error("train", "bad --val-subjects list '%s'", vsubj);
+    if (ensemble > 1 && arch == SK_ARCH_TCN)
+        return cli_usage_error("train", "--ensemble needs --arch gru or lstm");
     if (window < 0)
         window = format == SK_FORMAT_MSR ? 32 : 30;
 
@@ -223,7 +235,7 @@ int sk_cmd_train(int argc, char **argv)
     sk__dataset train, val;
     memset(&train, 0, sizeof train);
     memset(&val, 0, sizeof val);
-    sk_model *m = NULL;
+    sk_model *m = NULL, *members[SK_TRAIN_MAX_ENSEMBLE] = {NULL};
     int status = 1, rc;
     if ((rc = sk__dataset_load(&train, data, format, subjects, err, sizeof err))) {
         status = cli_usage_error("train", "%s", err);
@@ -253,35 +265,66 @@ int sk_cmd_train(int argc, char **argv)
     h.post.refractory = 15;
     h.nlabels = train.nlabels;
     memcpy(h.labels, train.labels, sizeof h.labels);
-    if ((rc = sk_model_create(&m, &h, cfg.seed))) {
-        status = cli_usage_error("train", "invalid model settings: %s", sk_strerror(rc));
-        goto done;
-    }
     fprintf(stderr,
             "train: %d %s files (subjects %s)%s%s, arch %s hidden %d layers %d "
-            "window %d, %zu parameters, %d threads\n",
+            "window %d, %d threads%s\n",
             train.nclips, fmt, subj, vsubj ? ", validation subjects " : "",
-            vsubj ? vsubj : "", arch_name, hidden, layers, window,
-            sk_model_nparams(m), threads);
-    sk__train_result res;
-    rc = sk__train_run(m, &train, vsubj ? &val : NULL, &cfg, &res);
-    if (rc) {
-        fprintf(stderr, "skelact train: training failed: %s\n", sk_strerror(rc));
-        goto done;
+            vsubj ? vsubj : "", arch_name, hidden, layers, window, threads,
+            ensemble > 1 ? ", ensemble" : "");
+    for (int e = 0; e < ensemble; e++) {
+        sk__train_result res;
+        sk__train_config c = cfg;
+        c.seed = cfg.seed + 1000003ull * (unsigned long long)e;
+        if ((rc = sk_model_create(&members[e], &h, c.seed))) {
+            status = cli_usage_error("train", "invalid model settings: %s", sk_strerror(rc));
+            goto done;
+        }
+        if (ensemble > 1)
+            fprintf(stderr, "train: member %d of %d (seed %llu)\n", e + 1, ensemble, c.seed);
+        rc = sk__train_run(members[e], &train, vsubj ? &val : NULL, &c, &res);
+        if (rc) {
+            fprintf(stderr, "skelact train: training failed: %s\n", sk_strerror(rc));
+            goto done;
+        }
+        if (vsubj)
+            fprintf(stderr, "train: kept epoch %d of %d, validation accuracy %.4f\n",
+                    res.best_epoch, res.epochs_run, res.best_val_acc);
+        else
+            fprintf(stderr, "train: after %d epochs, train accuracy %.4f\n",
+                    res.epochs_run, res.last_train_acc);
+    }
+    if (ensemble == 1) {
+        m = members[0];
+        members[0] = NULL;
+    } else { /* one network of ensemble*hidden units: block-diagonal members */
+        h.arch.hidden = hidden * ensemble;
+        if ((rc = sk_model_create(&m, &h, cfg.seed)) ||
+            (rc = sk__ensemble_pack(m, members, ensemble))) {
+            fprintf(stderr, "skelact train: ensemble of %d: %s\n", ensemble, sk_strerror(rc));
+            goto done;
+        }
+    }
+    if (vsubj && ensemble > 1) {
+        int *pred = NULL, *truth = NULL, n = 0, ok = 0;
+        if ((rc = sk__classify_dataset(m, &val, &pred, &truth, &n)) == 0) {
+            for (int i = 0; i < n; i++)
+                ok += pred[i] == truth[i];
+            fprintf(stderr, "train: ensemble validation accuracy %.4f (%d of %d)\n",
+                    n ? (double)ok / n : 0.0, ok, n);
+        }
+        free(pred);
+        free(truth);
     }
     if ((rc = sk_model_save(m, out, err, sizeof err))) {
         fprintf(stderr, "skelact train: %s\n", err);
         goto done;
     }
-    if (vsubj)
-        fprintf(stderr, "train: wrote %s (epoch %d of %d, validation accuracy %.4f)\n",
-                out, res.best_epoch, res.epochs_run, res.best_val_acc);
-    else
-        fprintf(stderr, "train: wrote %s (after %d epochs, train accuracy %.4f)\n", out,
-                res.epochs_run, res.last_train_acc);
+    fprintf(stderr, "train: wrote %s (%zu parameters)\n", out, sk_model_nparams(m));
     status = 0;
 done:
     sk_model_destroy(m);
+    for (int e = 0; e < ensemble; e++)
+        sk_model_destroy(members[e]);
     sk__dataset_free(&train);
     sk__dataset_free(&val);
     return status;

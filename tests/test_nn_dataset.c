@@ -160,6 +160,60 @@ static void test_augment(void)
     sk__dataset_free(&ds);
 }
 
+/* A packed ensemble computes softmax(mean of the members' logits). */
+static void check_ensemble(int arch)
+{
+    sk_model_header h;
+    memset(&h, 0, sizeof h);
+    sk_feature_config_default(&h.features, SK_JOINTSET_KINECT1);
+    h.arch = (sk_model_config){.arch = arch, .input = 120, .hidden = 8,
+                               .layers = 2, .classes = 5, .window = 6};
+    h.nlabels = 5;
+    for (int k = 0; k < 5; k++)
+        snprintf(h.labels[k], SK_LABEL_LEN, "c%d", k);
+    h.post = (sk_postproc_config){0.5f, 0.6f, 3, 15};
+    sk_model *mem[3] = {NULL, NULL, NULL}, *big = NULL;
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(sk_model_create(&mem[i], &h, 11 + (uint64_t)i), 0);
+    h.arch.hidden = 24;
+    CHECK_EQ_INT(sk_model_create(&big, &h, 1), 0);
+    if (!mem[0] || !mem[1] || !mem[2] || !big)
+        goto done;
+    CHECK_EQ_INT(sk__ensemble_pack(big, mem, 3), 0);
+    CHECK(sk__ensemble_pack(big, mem, 2) < 0); /* wrong size */
+    float x[6 * 120], p[3][5], q[5], want[5];
+    sk_rng r;
+    sk_rng_seed(&r, 5);
+    for (int i = 0; i < 6 * 120; i++)
+        x[i] = sk_rng_uniform(&r, -1.5f, 1.5f);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(sk_model_infer(mem[i], x, p[i]), 0);
+    CHECK_EQ_INT(sk_model_infer(big, x, q), 0);
+    double z = 0.0, lg[5];
+    for (int k = 0; k < 5; k++) {
+        lg[k] = (log(p[0][k]) + log(p[1][k]) + log(p[2][k])) / 3.0;
+        z += exp(lg[k]);
+    }
+    float err = 0.0f, spread = 0.0f;
+    for (int k = 0; k < 5; k++) {
+        want[k] = (float)(exp(lg[k]) / z);
+        err = fmaxf(err, fabsf(q[k] - want[k]));
+        spread = fmaxf(spread, fabsf(p[0][k] - p[1][k]));
+    }
+    CHECK_MSG(err < 1e-4f, "%s ensemble differs by %g", sk_arch_name(arch), err);
+    CHECK(spread > 1e-3f); /* the members really differ */
+done:
+    for (int i = 0; i < 3; i++)
+        sk_model_destroy(mem[i]);
+    sk_model_destroy(big);
+}
+
+static void test_ensemble(void)
+{
+    check_ensemble(SK_ARCH_GRU);
+    check_ensemble(SK_ARCH_LSTM);
+}
+
 static int run(const char *cmd)
 {
     int st = system(cmd);
@@ -274,6 +328,7 @@ int main(void)
     RUN(test_windows);
     RUN(test_resample);
     RUN(test_augment);
+    RUN(test_ensemble);
     if (check_failed)
         return check_report();
     const char *data = check_data_dir();

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "skelact/frame.h"
 #include "train.h"
 #include "training.h"
@@ -380,6 +381,55 @@ fail:
     free(ts);
     free(vs);
     return rc;
+}
+
+int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n)
+{
+    if (n < 1 || !dst || !members)
+        return SK_EINVAL;
+    const sk_model_config *a = &sk_model_header_get(members[0])->arch;
+    const sk_model_config *d = &sk_model_header_get(dst)->arch;
+    int G = sk__arch_gates(a->arch), H = a->hidden, NH = n * a->hidden;
+    if ((a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM) || d->arch != a->arch ||
+        d->hidden != NH || d->layers != a->layers || d->input != a->input ||
+        d->classes != a->classes)
+        return SK_EINVAL;
+    for (int m = 1; m < n; m++)
+        if (memcmp(&sk_model_header_get(members[m])->arch, a, sizeof *a) != 0)
+            return SK_EINVAL;
+    sk__param_table tm, td;
+    if (sk__param_table_fill(a, &tm) || sk__param_table_fill(d, &td) ||
+        td.total != sk_model_nparams(dst))
+        return SK_EINVAL;
+    float *P = sk_model_params(dst);
+    memset(P, 0, td.total * sizeof *P);
+    int K = a->classes;
+    for (int m = 0; m < n; m++) {
+        const float *Q = sk_model_params(members[m]);
+        for (int l = 0; l < a->layers; l++) {
+            const sk__layer_params *lm = &tm.layer[l], *ld = &td.layer[l];
+            int Cm = lm->in, Cd = ld->in;
+            int coff = l == 0 ? 0 : m * H; /* member's inputs in dst's input */
+            for (int g = 0; g < G; g++)
+                for (int r = 0; r < H; r++) {
+                    size_t rs = (size_t)g * H + r;              /* member row */
+                    size_t rd = (size_t)g * NH + (size_t)m * H + r; /* dst row */
+                    memcpy(P + ld->w_ih + rd * Cd + coff, Q + lm->w_ih + rs * Cm,
+                           (size_t)Cm * sizeof *P);
+                    memcpy(P + ld->w_hh + rd * NH + (size_t)m * H,
+                           Q + lm->w_hh + rs * H, (size_t)H * sizeof *P);
+                    P[ld->b_ih + rd] = Q[lm->b_ih + rs];
+                    P[ld->b_hh + rd] = Q[lm->b_hh + rs];
+                }
+        }
+        for (int k = 0; k < K; k++) {
+            for (int r = 0; r < H; r++)
+                P[td.w_out + (size_t)k * NH + (size_t)m * H + r] =
+                    Q[tm.w_out + (size_t)k * H + r] / (float)n;
+            P[td.b_out + k] += Q[tm.b_out + k] / (float)n;
+        }
+    }
+    return 0;
 }
 
 int sk__classify_dataset(sk_model *m, const sk__dataset *ds, int **pred,
