@@ -48,7 +48,8 @@ const char *sk_proto_name(int proto);
 
 /* Encode the whole frame (all its bodies) into buf. Returns the number of
  * bytes written, or SK_ELIMIT if cap is too small, SK_EINVAL on a frame that
- * breaks the limits (nbodies, njoints). */
+ * breaks the limits (nbodies, njoints) or that a decoder would refuse (a
+ * non-finite coordinate, a tracking state above 2). */
 int sk_binary_encode(const sk_frame *f, uint8_t *buf, size_t cap);
 
 /* Encode one body of a frame as one self-contained message (for UDP: one
@@ -76,8 +77,11 @@ int sk_binary_decode(const uint8_t *buf, size_t len, sk_frame *f,
 /* ---- seed text ---------------------------------------------------------- */
 
 /* Write body `body` of f as one text line ("x,y,z,x,y,z,...\n") with
- * precision digits per number ("%.*g"; 9 round-trips a float exactly).
- * Returns the length written (without a NUL), or SK_ELIMIT. */
+ * precision digits per number ("%.*g"; 9 round-trips a float exactly), and
+ * a NUL after it (so cap must exceed the line). Returns the length written
+ * (without the NUL), SK_ELIMIT if cap is too small, SK_EINVAL on a bad body
+ * index, precision outside 1..17, a joint count that is not the joint set's,
+ * or a non-finite coordinate. */
 int sk_text_encode(const sk_frame *f, int body, int precision, char *buf,
                    size_t cap);
 
