@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -850,7 +851,15 @@ static void test_conn_limit(void)
         sk_receiver_poll(r, 5, on_frame, c);
         sk_receiver_get_stats(r, &rs);
     } while (rs.accepted < LIMIT && sk_now_us() < end);
-    pump_for(r, NULL, c, 120); /* the crowd is now idle > 50 ms */
+    /* The crowd trickles garbage for 120 ms: bytes without a frame are not
+     * activity, so it is idle > 50 ms all the same. */
+    int64_t t_end = sk_now_us() + 120000;
+    while (sk_now_us() < t_end) {
+        for (int i = 0; i < LIMIT; i++)
+            if (fds[i] >= 0)
+                raw_send(fds[i], "7", 1);
+        sk_receiver_poll(r, 5, on_frame, c);
+    }
     sk_sender *s = sender(port, SK_PROTO_BINARY, 0, 0, 0, 0);
     if (s) {
         int n = 50;
@@ -868,6 +877,78 @@ static void test_conn_limit(void)
     for (int i = 0; i < LIMIT; i++)
         if (fds[i] >= 0)
             close(fds[i]);
+    sk_receiver_destroy(r);
+out:
+    free(c);
+}
+
+/* Out of file descriptors: connections are shed (refused and counted),
+ * the receiver does not spin on a listening socket it cannot accept from,
+ * and it works again once descriptors are free. The clients live in a child
+ * process so that only the receiver runs out. */
+static void test_emfile(void)
+{
+    enum { CLIENTS = 60 };
+    collect *c = coll_new();
+    sk_receiver *r = receiver(SK_NET_LISTEN, 0, SK_PROTO_AUTO, 400);
+    if (!r)
+        goto out;
+    int port = sk_receiver_port(r);
+    int up[2], down[2];
+    if (pipe(up) != 0 || pipe(down) != 0) {
+        CHECK(0);
+        goto out;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fds[CLIENTS], ok = 0;
+        char b = 0;
+        for (int i = 0; i < CLIENTS; i++)
+            ok += (fds[i] = raw_connect(port)) >= 0;
+        b = (char)ok;
+        if (write(up[1], &b, 1) != 1 || read(down[0], &b, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    CHECK(pid > 0);
+    struct rlimit old, low;
+    getrlimit(RLIMIT_NOFILE, &old);
+    /* room for about 10 connections */
+    int probe = open("/dev/null", O_RDONLY);
+    low = old;
+    low.rlim_cur = (rlim_t)probe + 10;
+    close(probe);
+    setrlimit(RLIMIT_NOFILE, &low);
+    char ok = 0;
+    CHECK(read(up[0], &ok, 1) == 1);
+    CHECK_EQ_INT(ok, CLIENTS);
+    sk_receiver_stats rs;
+    int64_t end = deadline();
+    do {
+        sk_receiver_poll(r, 5, on_frame, c);
+        sk_receiver_get_stats(r, &rs);
+    } while (rs.accepted + rs.refused < CLIENTS && sk_now_us() < end);
+    CHECK_EQ_INT(rs.accepted + rs.refused, CLIENTS);
+    CHECK(rs.refused > 0);
+    CHECK(rs.accepted > 0);
+    setrlimit(RLIMIT_NOFILE, &old);
+    /* The clients go away; a sender gets through. */
+    CHECK(write(down[1], "x", 1) == 1);
+    waitpid(pid, NULL, 0);
+    sk_sender *s = sender(port, SK_PROTO_BINARY, 0, 0, 0, 0);
+    if (s) {
+        send_frames(s, r, c, sent, 20, 1, SK_JOINTSET_KINECT1);
+        end = deadline();
+        while (sk_sender_flush(s, 0) != 0 && sk_now_us() < end)
+            sk_receiver_poll(r, 2, on_frame, c);
+        pump(r, s, c, 20);
+        check_exact(c, sent, 20, 0);
+        sk_sender_destroy(s);
+    }
+    close(up[0]);
+    close(up[1]);
+    close(down[0]);
+    close(down[1]);
     sk_receiver_destroy(r);
 out:
     free(c);
@@ -911,6 +992,9 @@ int main(void)
 {
     /* The library must never raise SIGPIPE: fail loudly if it does. */
     signal(SIGPIPE, SIG_DFL);
+    /* Every wait has its own deadline; this one stops a test that would
+     * hang anyway (a failure, not a skip), well before ctest's timeout. */
+    alarm(200);
     RUN(test_config);
     RUN(test_tcp_listen_text);
     RUN(test_tcp_listen_binary);
@@ -923,5 +1007,6 @@ int main(void)
     RUN(test_hostile);
     RUN(test_idle_crowd);
     RUN(test_conn_limit);
+    RUN(test_emfile);
     return check_report();
 }

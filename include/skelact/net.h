@@ -87,7 +87,9 @@ typedef struct sk_receiver_config {
     int max_conns;       /* listen: open connections at most; 0 = SK_NET_MAX_CONNS */
     int idle_evict_ms;   /* listen, when full: a new connection evicts the
                             longest-idle one if idle this long, else it is
-                            refused; 0 = SK_NET_IDLE_EVICT_MS, <0 = never evict */
+                            refused; 0 = SK_NET_IDLE_EVICT_MS, <0 = never
+                            evict. Idle = no whole frame received (since the
+                            accept): a trickle of garbage is not activity. */
     int max_errors;      /* consecutive protocol errors before closing a peer;
                             0 = SK_NET_MAX_ERRORS */
     int backoff_min_ms;  /* connect modes: first retry delay; 0 = default */

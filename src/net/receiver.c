@@ -26,6 +26,9 @@
 #ifndef SK_NET_DATAGRAMS_PER_POLL
 #define SK_NET_DATAGRAMS_PER_POLL 256 /* datagrams per round before timers run */
 #endif
+#ifndef SK_NET_ACCEPT_PAUSE_MS
+#define SK_NET_ACCEPT_PAUSE_MS 100 /* out of fds with none to shed: retry later */
+#endif
 #ifndef SK_NET_UDP_LATE_WINDOW
 #define SK_NET_UDP_LATE_WINDOW 1024 /* seq this far behind = a restarted sender */
 #endif
@@ -49,7 +52,8 @@ typedef struct conn {
     int state;            /* C_* */
     sk_decoder *dec;      /* created on the slot's first use, then kept */
     stream *st;
-    int64_t active_us;    /* last byte (or accept / connect start) */
+    int64_t active_us;    /* last good frame (or accept / connect start):
+                             bytes of garbage do not count as activity */
     int errors;           /* consecutive protocol errors */
     size_t junk;          /* bytes since the last good frame */
     uint64_t frames;      /* good frames on this connection */
@@ -84,6 +88,7 @@ struct sk_receiver {
     struct pollfd *pfd;
     int *pfd_conn;        /* pfd[i] -> conn index, -1 for lfd */
     /* connect modes */
+    int64_t accept_pause_until_us; /* listen: out of fds, not accepting */
     int64_t next_attempt_us;
     int backoff_ms;
     int attempts;
@@ -232,6 +237,7 @@ static int conn_drain(sk_receiver *r, conn *c, int64_t now, sk_frame_fn fn,
             c->errors = 0;
             c->junk = 0;
             c->frames++;
+            c->active_us = now;
             deliver(r, c->st, &r->frame, sk_decoder_proto(c->dec), now, fn, ctx);
             n++;
             if (r->cfg.mode == SK_NET_CONNECT_SEED)
@@ -269,7 +275,6 @@ static int conn_read(sk_receiver *r, conn *c, sk_frame_fn fn, void *ctx)
         }
         r->stats.bytes += (uint64_t)got;
         r->stats.last_byte_us = now;
-        c->active_us = now;
         c->junk += (size_t)got;
         size_t off = 0;
         int stuck = 0;
@@ -320,9 +325,14 @@ static void listen_accept(sk_receiver *r)
                 if (fd >= 0)
                     close(fd);
                 r->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                    return; /* Linux says EMFILE before looking at the queue */
                 r->stats.refused++;
                 continue;
             }
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM) /* cannot shed: do not spin on it, wait */
+                r->accept_pause_until_us = now + SK_NET_ACCEPT_PAUSE_MS * 1000;
             return; /* EAGAIN, or an error to retry on the next round */
         }
         if (sk__fd_setup(fd) < 0) {
@@ -431,6 +441,8 @@ static void connect_timers(sk_receiver *r, int64_t now)
 /* The next time a timer of r fires, or -1. */
 static int64_t next_timer(const sk_receiver *r)
 {
+    if (r->cfg.mode == SK_NET_LISTEN)
+        return r->accept_pause_until_us > 0 ? r->accept_pause_until_us : -1;
     if (r->cfg.mode != SK_NET_CONNECT && r->cfg.mode != SK_NET_CONNECT_SEED)
         return -1;
     const conn *c = &r->conns[0];
@@ -751,7 +763,9 @@ int sk_receiver_poll(sk_receiver *r, int timeout_ms, sk_frame_fn fn, void *ctx)
             r->pfd[n] = (struct pollfd){c->fd, c->state == C_CONNECTING ? POLLOUT : POLLIN, 0};
             r->pfd_conn[n++] = i;
         }
-        if (r->lfd >= 0) {
+        if (r->accept_pause_until_us && now >= r->accept_pause_until_us)
+            r->accept_pause_until_us = 0;
+        if (r->lfd >= 0 && !r->accept_pause_until_us) {
             r->pfd[n] = (struct pollfd){r->lfd, POLLIN, 0};
             r->pfd_conn[n++] = -1;
         }
