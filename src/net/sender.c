@@ -17,6 +17,9 @@
 #ifndef SK_SENDER_CONNECT_TIMEOUT_MS
 #define SK_SENDER_CONNECT_TIMEOUT_MS 3000 /* a SYN unanswered this long: retry */
 #endif
+#ifndef SK_SENDER_POLL_US
+#define SK_SENDER_POLL_US 1000 /* send() looks at the sockets at most this often */
+#endif
 #ifndef SK_SENDER_MAX_SEED_PAD
 #define SK_SENDER_MAX_SEED_PAD 65536 /* NUL padding per frame, at most */
 #endif
@@ -53,6 +56,7 @@ struct sk_sender {
     int64_t next_attempt_us;
     int backoff_ms;
     int attempts;
+    int64_t last_progress_us;
     sk_sender_stats stats;
     struct pollfd *pfd;
     int *pfd_link;
@@ -260,6 +264,7 @@ static int link_read(sk_sender *s, slink *l, int64_t now)
 static int progress(sk_sender *s, int timeout_ms)
 {
     int64_t now = sk_now_us();
+    s->last_progress_us = now;
     int64_t timer = -1;
     if (is_connect(s) && !s->cfg.seed) {
         connect_start(s, now);
@@ -341,6 +346,17 @@ static int progress(sk_sender *s, int timeout_ms)
 
 /* ---- sending --------------------------------------------------------------- */
 
+/* Connect mode with its link up (persistent), or listen mode (non-seed) with
+ * at least one receiver: the common case where send() needs no poll(). */
+static int all_up(const sk_sender *s)
+{
+    if (s->cfg.seed)
+        return 0;
+    if (is_connect(s))
+        return s->links[0].state == L_UP;
+    return s->stats.links > 0;
+}
+
 static int send_udp(sk_sender *s, const sk_frame *f)
 {
     int ok = 1;
@@ -397,8 +413,15 @@ int sk_sender_send(sk_sender *s, const sk_frame *f)
     if (len < 0)
         return SK_EINVAL;
     s->stats.frames++;
-    progress(s, 0);
+    /* Look at the sockets (closed links, new receivers, finished connects)
+     * at most every SK_SENDER_POLL_US while every link is up: a flat-out
+     * sender then pays one send() per frame, not a poll() too. Write errors
+     * are seen at once either way. */
     int64_t now = sk_now_us();
+    if (now - s->last_progress_us >= SK_SENDER_POLL_US || !all_up(s)) {
+        progress(s, 0);
+        now = sk_now_us();
+    }
     size_t pad = s->cfg.seed ? (size_t)s->cfg.seed_pad : 0;
     int queued = 0, targets = 0;
     if (is_connect(s) && s->cfg.seed) {
