@@ -153,8 +153,8 @@ static void rnn_check(int lstm)
     c.inp = rand_vec(nin, 1), c.w_ih = rand_vec(nih, 0.6);
     c.w_hh = rand_vec(nhh, 0.6), c.b_ih = rand_vec(G, 0.5);
     c.b_hh = rand_vec(G, 0.5), c.g = rand_vec(nout, 1), c.out = zeros(nout);
-    c.cache = zeros(lstm ? sk__lstm_cache_size(c.B, c.T, c.H)
-                         : sk__gru_cache_size(c.B, c.T, c.H));
+    c.cache = zeros(lstm ? sk__lstm_cache_size(c.B, c.T, c.C, c.H)
+                         : sk__gru_cache_size(c.B, c.T, c.C, c.H));
     double *dinp = zeros(nin), *dih = zeros(nih), *dhh = zeros(nhh);
     double *dbih = zeros(G), *dbhh = zeros(G);
     rnn_loss(&c);
@@ -193,7 +193,7 @@ static void test_gru_equations(void)
     double *inp = rand_vec(T * C, 1), *wi = rand_vec(3 * H * C, 0.7);
     double *wh = rand_vec(3 * H * H, 0.7), *bi = rand_vec(3 * H, 0.5);
     double *bh = rand_vec(3 * H, 0.5), *out = zeros(T * H);
-    double *cache = zeros(sk__gru_cache_size(1, T, H));
+    double *cache = zeros(sk__gru_cache_size(1, T, C, H));
     sk__gru_forward_d(out, cache, inp, wi, wh, bi, bh, 1, T, C, H);
     double h[H] = {0}, maxd = 0;
     for (int t = 0; t < T; t++) {
@@ -246,7 +246,7 @@ static void test_conv(void)
     size_t nout = (size_t)c.B * c.T * c.O;
     c.inp = rand_vec(nin, 1), c.w = rand_vec(nw, 0.6), c.b = rand_vec(c.O, 0.5);
     c.g = rand_vec(nout, 1), c.out = zeros(nout);
-    c.cache = zeros(sk__conv_cache_size(c.B, c.T, c.C, c.K));
+    c.cache = zeros(sk__conv_cache_size(c.B, c.T, c.C, c.O, c.K));
     conv_loss(&c);
     /* The definition, directly. */
     double maxd = 0;

@@ -145,7 +145,7 @@ static void rnn_case(const char *kind)
     const tensor *tx = get(NAME("x")), *tw = get(NAME("w_hh"));
     int B = tx->dims[0], T = tx->dims[1], C = tx->dims[2], H = tw->dims[1];
     size_t G = (size_t)tw->dims[0], nx = tx->n, nout = (size_t)B * T * H;
-    size_t cs = lstm ? sk__lstm_cache_size(B, T, H) : sk__gru_cache_size(B, T, H);
+    size_t cs = lstm ? sk__lstm_cache_size(B, T, C, H) : sk__gru_cache_size(B, T, C, H);
 
     /* double */
     double *x = copy_d(NAME("x")), *wih = copy_d(NAME("w_ih"));
@@ -217,7 +217,7 @@ static void test_conv(void)
     const tensor *tx = get("conv.x"), *tw = get("conv.w"), *td = get("conv.dims");
     int B = tx->dims[0], T = tx->dims[1], C = tx->dims[2], O = tw->dims[0];
     int K = (int)td->v[0], d = (int)td->v[1];
-    size_t nout = (size_t)B * T * O, cs = sk__conv_cache_size(B, T, C, K);
+    size_t nout = (size_t)B * T * O, cs = sk__conv_cache_size(B, T, C, O, K);
     double *x = copy_d("conv.x"), *w = copy_d("conv.w"), *b = copy_d("conv.b");
     double *g = copy_d("conv.g"), *out = calloc(nout, sizeof *out);
     double *cache = calloc(cs, sizeof *cache), *dx = calloc(tx->n, sizeof *dx);

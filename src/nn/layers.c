@@ -9,21 +9,24 @@
 
 #include "layers.h"
 
-size_t sk__gru_cache_size(int B, int T, int H)
+/* Layouts: see each layer in layers_tmpl.h; the transposed weights come
+ * last. */
+size_t sk__gru_cache_size(int B, int T, int C, int H)
 {
-    size_t BT = (size_t)B * T, h = (size_t)H;
-    return BT * 3 * h * 2 + BT * h + (size_t)B * 3 * h + (size_t)B * h;
+    size_t BT = (size_t)B * T, h = (size_t)H, G = 3 * h;
+    return BT * G * 2 + BT * h + (size_t)B * G + (size_t)B * h + G * C + G * h;
 }
 
-size_t sk__lstm_cache_size(int B, int T, int H)
+size_t sk__lstm_cache_size(int B, int T, int C, int H)
 {
-    size_t BT = (size_t)B * T, h = (size_t)H;
-    return BT * 4 * h * 2 + BT * h * 2 + (size_t)B * 4 * h + (size_t)B * h * 2;
+    size_t BT = (size_t)B * T, h = (size_t)H, G = 4 * h;
+    return BT * G * 2 + BT * h * 2 + (size_t)B * G + (size_t)B * h * 2 +
+           G * C + G * h;
 }
 
-size_t sk__conv_cache_size(int B, int T, int C, int K)
+size_t sk__conv_cache_size(int B, int T, int C, int O, int K)
 {
-    return (size_t)B * T * C * K;
+    return ((size_t)B * T + (size_t)O) * C * K;
 }
 
 /* Offsets (in elements) of everything the model's pass keeps for B windows. */
@@ -55,9 +58,9 @@ static int sk__net_layout_fill(sk__net_layout *L, const sk_model_config *cfg,
     size_t off = 0;
     for (int l = 0; l < cfg->layers; l++) {
         int C = L->pt.layer[l].in;
-        size_t cs = cfg->arch == SK_ARCH_GRU    ? sk__gru_cache_size(B, T, H)
-                    : cfg->arch == SK_ARCH_LSTM ? sk__lstm_cache_size(B, T, H)
-                                                : sk__conv_cache_size(B, T, C, cfg->kernel);
+        size_t cs = cfg->arch == SK_ARCH_GRU    ? sk__gru_cache_size(B, T, C, H)
+                    : cfg->arch == SK_ARCH_LSTM ? sk__lstm_cache_size(B, T, C, H)
+                                                : sk__conv_cache_size(B, T, C, H, cfg->kernel);
         L->out[l] = off, off += BTH;
         L->cache[l] = off, off += cs;
         L->mask[l] = off, off += BTH;

@@ -16,9 +16,9 @@
 
 /* Cache sizes in elements (of whichever REAL) of the layers' caller-owned
  * buffers. */
-size_t sk__gru_cache_size(int B, int T, int H);
-size_t sk__lstm_cache_size(int B, int T, int H);
-size_t sk__conv_cache_size(int B, int T, int C, int K);
+size_t sk__gru_cache_size(int B, int T, int C, int H);
+size_t sk__lstm_cache_size(int B, int T, int C, int H);
+size_t sk__conv_cache_size(int B, int T, int C, int O, int K);
 /* Workspace of the whole model's pass for up to B windows; 0 if cfg is
  * invalid. */
 size_t sk__net_ws_size(const sk_model_config *cfg, int B);

@@ -26,7 +26,7 @@ void SK__R(dense_backward)(REAL *dinp,       /* (N,I) or NULL */
 /* GRU over T steps from h0 = 0 (PyTorch's equations, gates r, z, n):
  *   r = s(W_ir x + b_ir + W_hr h + b_hr),  z = s(W_iz x + b_iz + W_hz h + b_hz)
  *   n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1-z) n + z h
- * out holds h for every step. cache: sk__gru_cache_size(B,T,H) REALs; forward
+ * out holds h for every step. cache: sk__gru_cache_size(B,T,C,H) REALs; forward
  * fills it, backward also uses it as scratch (call backward at most once per
  * forward, with the same B). */
 void SK__R(gru_forward)(REAL *out,        /* (B,T,H) */
@@ -52,7 +52,7 @@ void SK__R(gru_backward)(REAL *dinp,       /* (B,T,C) or NULL */
 
 /* LSTM over T steps from h0 = c0 = 0 (PyTorch's gates i, f, g, o):
  *   c' = f c + i g,  h' = o tanh(c'). out holds h for every step. cache:
- * sk__lstm_cache_size(B,T,H) REALs, as for the GRU. */
+ * sk__lstm_cache_size(B,T,C,H) REALs, as for the GRU. */
 void SK__R(lstm_forward)(REAL *out,        /* (B,T,H) */
                          REAL *cache,      /* sk__lstm_cache_size */
                          const REAL *inp,  /* (B,T,C) */
@@ -77,7 +77,8 @@ void SK__R(lstm_backward)(REAL *dinp,       /* (B,T,C) or NULL */
 /* Causal dilated 1-D convolution, kernel K, dilation d:
  *   out[b,t,o] = b[o] + sum_{c,k} w[o,c,k] * inp[b, t-(K-1-k)*d, c]
  * (0 for negative times), i.e. PyTorch's Conv1d with left padding (K-1)*d.
- * cache: sk__conv_cache_size(B,T,C,K) REALs (the unfolded input). */
+ * cache: sk__conv_cache_size(B,T,C,O,K) REALs (the unfolded input, then
+ * the weights transposed). */
 void SK__R(conv_forward)(REAL *out,       /* (B,T,O) */
                          REAL *cache,     /* sk__conv_cache_size */
                          const REAL *inp, /* (B,T,C) */

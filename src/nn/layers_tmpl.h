@@ -118,6 +118,46 @@ static inline void SK__R(axpy4)(REAL *restrict y, const REAL *a,
 #undef SK__AXPY4_LANE
 }
 
+/* wt (I,O) = w (O,I) transposed. */
+static void SK__R(transpose)(REAL *wt, const REAL *w, int O, int I)
+{
+    for (int o = 0; o < O; o++)
+        for (int i = 0; i < I; i++)
+            wt[(size_t)i * O + o] = w[(size_t)o * I + i];
+}
+
+#ifndef SK__MM_COLS
+#define SK__MM_COLS 128 /* output columns per pass: the rows of y and a block
+                           of wt stay in L1 */
+#endif
+
+/* out[n*ldo + o] = b[o] + sum_i inp[n*ldi + i] * wt[i*O + o]  (b NULL = 0):
+ * the product of mm_nt with the weights transposed, as sums of scaled rows
+ * of wt (axpy4), which vectorize without horizontal sums. */
+static void SK__R(mm_nn)(REAL *out, int ldo,            /* (N,O) */
+                         const REAL *inp, int ldi,      /* (N,I) */
+                         const REAL *wt, const REAL *b, /* (I,O) (O) */
+                         int N, int I, int O)
+{
+    for (int o0 = 0; o0 < O; o0 += SK__MM_COLS) {
+        int no = O - o0 < SK__MM_COLS ? O - o0 : SK__MM_COLS;
+        for (int n = 0; n < N; n++) {
+            const REAL *x = inp + (size_t)n * ldi;
+            REAL *y = out + (size_t)n * ldo + o0;
+            for (int o = 0; o < no; o++)
+                y[o] = b ? b[o0 + o] : 0;
+            const REAL *w = wt + o0;
+            int i = 0;
+            for (; i + 4 <= I; i += 4)
+                SK__R(axpy4)(y, x + i, w + (size_t)i * O,
+                             w + (size_t)(i + 1) * O, w + (size_t)(i + 2) * O,
+                             w + (size_t)(i + 3) * O, no);
+            for (; i < I; i++)
+                SK__R(axpy)(y, x[i], w + (size_t)i * O, no);
+        }
+    }
+}
+
 /* dinp[n*ldd + :] += sum_o dout[n*ldo + o] * w[o*I + :]. */
 static void SK__R(mm_nn_acc)(REAL *dinp, int ldd,         /* (N,I) */
                              const REAL *dout, int ldo,   /* (N,O) */
@@ -192,7 +232,8 @@ void SK__R(dense_backward)(REAL *dinp, REAL *dw, REAL *db, const REAL *dout,
 /* ---- GRU ------------------------------------------------------------- */
 /* cache: xp (B,T,3H) input projections, later their gradients;
  *        gate (B,T,3H) r, z, n;  hn (B,T,H) W_hn h + b_hn;
- *        hp (B,3H) recurrent projections / their gradients; dh (B,H). */
+ *        hp (B,3H) recurrent projections / their gradients; dh (B,H);
+ *        wt_ih (C,3H), wt_hh (H,3H) the weights transposed. */
 
 void SK__R(gru_forward)(REAL *out, REAL *cache, const REAL *inp,
                         const REAL *w_ih, const REAL *w_hh, const REAL *b_ih,
@@ -200,8 +241,11 @@ void SK__R(gru_forward)(REAL *out, REAL *cache, const REAL *inp,
 {
     size_t BT = (size_t)B * T, G = 3 * (size_t)H;
     REAL *xp = cache, *gate = xp + BT * G, *hn = gate + BT * G;
-    REAL *hp = hn + BT * H;
-    SK__R(mm_nt)(xp, (int)G, inp, C, w_ih, b_ih, (int)BT, C, (int)G);
+    REAL *hp = hn + BT * H, *wt_ih = hp + (size_t)B * G + (size_t)B * H;
+    REAL *wt_hh = wt_ih + G * C;
+    SK__R(transpose)(wt_ih, w_ih, (int)G, C);
+    SK__R(transpose)(wt_hh, w_hh, (int)G, H);
+    SK__R(mm_nn)(xp, (int)G, inp, C, wt_ih, b_ih, (int)BT, C, (int)G);
     for (int t = 0; t < T; t++) {
         /* hp = h_{t-1} @ w_hh^T + b_hh for the whole batch (h_{-1} = 0). */
         if (t == 0) {
@@ -209,7 +253,7 @@ void SK__R(gru_forward)(REAL *out, REAL *cache, const REAL *inp,
                 for (size_t g = 0; g < G; g++)
                     hp[b * G + g] = b_hh[g];
         } else {
-            SK__R(mm_nt)(hp, (int)G, out + (size_t)(t - 1) * H, T * H, w_hh,
+            SK__R(mm_nn)(hp, (int)G, out + (size_t)(t - 1) * H, T * H, wt_hh,
                          b_hh, B, H, (int)G);
         }
         for (int b = 0; b < B; b++) {
@@ -280,7 +324,8 @@ void SK__R(gru_backward)(REAL *dinp, REAL *dw_ih, REAL *dw_hh, REAL *db_ih,
 /* ---- LSTM ------------------------------------------------------------ */
 /* cache: xp (B,T,4H) input projections, later the gate gradients;
  *        gate (B,T,4H) i, f, g, o;  c (B,T,H);  tc (B,T,H) tanh(c);
- *        hp (B,4H);  dh (B,H);  dc (B,H). */
+ *        hp (B,4H);  dh (B,H);  dc (B,H);
+ *        wt_ih (C,4H), wt_hh (H,4H) the weights transposed. */
 
 void SK__R(lstm_forward)(REAL *out, REAL *cache, const REAL *inp,
                          const REAL *w_ih, const REAL *w_hh, const REAL *b_ih,
@@ -289,14 +334,17 @@ void SK__R(lstm_forward)(REAL *out, REAL *cache, const REAL *inp,
     size_t BT = (size_t)B * T, G = 4 * (size_t)H;
     REAL *xp = cache, *gate = xp + BT * G, *cs = gate + BT * G;
     REAL *tc = cs + BT * H, *hp = tc + BT * H;
-    SK__R(mm_nt)(xp, (int)G, inp, C, w_ih, b_ih, (int)BT, C, (int)G);
+    REAL *wt_ih = hp + (size_t)B * G + 2 * (size_t)B * H, *wt_hh = wt_ih + G * C;
+    SK__R(transpose)(wt_ih, w_ih, (int)G, C);
+    SK__R(transpose)(wt_hh, w_hh, (int)G, H);
+    SK__R(mm_nn)(xp, (int)G, inp, C, wt_ih, b_ih, (int)BT, C, (int)G);
     for (int t = 0; t < T; t++) {
         if (t == 0) {
             for (int b = 0; b < B; b++)
                 for (size_t g = 0; g < G; g++)
                     hp[b * G + g] = b_hh[g];
         } else {
-            SK__R(mm_nt)(hp, (int)G, out + (size_t)(t - 1) * H, T * H, w_hh,
+            SK__R(mm_nn)(hp, (int)G, out + (size_t)(t - 1) * H, T * H, wt_hh,
                          b_hh, B, H, (int)G);
         }
         for (int b = 0; b < B; b++) {
@@ -372,7 +420,8 @@ void SK__R(lstm_backward)(REAL *dinp, REAL *dw_ih, REAL *dw_hh, REAL *db_ih,
 
 /* ---- causal dilated convolution ------------------------------------ */
 /* cache: col (B,T,C*K), col[b,t,c*K+k] = inp[b, t-(K-1-k)*d, c] (0 before
- * the start), so out = col @ w^T + b with w (O, C*K) in PyTorch's layout. */
+ * the start), so out = col @ w^T + b with w (O, C*K) in PyTorch's layout;
+ * then wt (C*K, O), w transposed. */
 
 void SK__R(conv_forward)(REAL *out, REAL *cache, const REAL *inp,
                          const REAL *w, const REAL *b, int B, int T, int C,
@@ -394,7 +443,9 @@ void SK__R(conv_forward)(REAL *out, REAL *cache, const REAL *inp,
                     col[(size_t)c * K + k] = x[c];
             }
         }
-    SK__R(mm_nt)(out, O, cache, (int)CK, w, b, B * T, (int)CK, O);
+    REAL *wt = cache + (size_t)B * T * CK;
+    SK__R(transpose)(wt, w, O, (int)CK);
+    SK__R(mm_nn)(out, O, cache, (int)CK, wt, b, B * T, (int)CK, O);
 }
 
 void SK__R(conv_backward)(REAL *dinp, REAL *dw, REAL *db, REAL *cache,
