@@ -439,6 +439,73 @@ out:
     free(c);
 }
 
+/* The original seed sensor answers every connection at once with its
+ * latest frame: repeats are counted, not delivered, and do not make the
+ * receiver reconnect flat out. */
+static void test_seed_repeats(void)
+{
+    collect *c = coll_new();
+    sk_receiver *r = NULL;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(lfd, 16) != 0 || getsockname(lfd, (struct sockaddr *)&a, &alen) != 0) {
+        CHECK(0);
+        goto out;
+    }
+    fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL, 0) | O_NONBLOCK);
+    sk_receiver_config rc = {0};
+    char err[256];
+    rc.mode = SK_NET_CONNECT_SEED;
+    rc.port = ntohs(a.sin_port);
+    CHECK_EQ_INT(sk_receiver_create(&r, &rc, err, sizeof err), 0);
+    if (!r)
+        goto out;
+    char line[SK_MAX_LINE];
+    sk_frame f;
+    int answered = 0;
+    for (int k = 0; k < 2; k++) {
+        make_frame(&f, (uint64_t)k, 1, SK_JOINTSET_KINECT1);
+        int ll = sk_text_encode(&f, 0, 9, line, sizeof line);
+        memset(line + ll, 0, 100); /* NUL padding, as the original did */
+        int64_t end = sk_now_us() + 150000;
+        while (sk_now_us() < end) {
+            int fd = accept(lfd, NULL, NULL);
+            if (fd >= 0) {
+                CHECK(send(fd, line, (size_t)ll + 100, MSG_NOSIGNAL) == ll + 100);
+                close(fd);
+                answered++;
+            }
+            sk_receiver_poll(r, 1, on_frame, c);
+        }
+        CHECK_EQ_INT(c->n, k + 1);
+        if (c->n == k + 1)
+            CHECK(same_frame(&c->frames[k], &f, 1));
+    }
+    sk_receiver_stats rs;
+    sk_receiver_get_stats(r, &rs);
+    CHECK(answered >= 4);
+    CHECK_EQ_INT(rs.frames, 2);
+    /* every answer read is a frame or a repeat; the last may be unread */
+    CHECK_MSG(rs.duplicates + 2 <= (uint64_t)answered &&
+                  rs.duplicates + 3 >= (uint64_t)answered,
+              "%llu repeats of %d answers", (unsigned long long)rs.duplicates, answered);
+    CHECK_EQ_INT(rs.dropped, 0);
+    CHECK_EQ_INT(rs.parse_errors, 0);
+    /* Paced: far fewer connections than 300 ms of flat-out reconnects
+     * would make (each ~50 us on loopback); ~5 ms apart means ~60. */
+    CHECK_MSG(answered < 1000, "%d connections in 300 ms", answered);
+out:
+    sk_receiver_destroy(r);
+    if (lfd >= 0)
+        close(lfd);
+    free(c);
+}
+
 /* UDP: one datagram per body, reassembled; incomplete and bad datagrams
  * counted; text datagrams accepted. */
 static void test_udp(void)
@@ -1001,6 +1068,7 @@ int main(void)
     RUN(test_tcp_connect);
     RUN(test_seed_sender);
     RUN(test_seed_receiver);
+    RUN(test_seed_repeats);
     RUN(test_udp);
     RUN(test_receiver_restart);
     RUN(test_half_frame);

@@ -51,6 +51,9 @@ extern "C" {
 #ifndef SK_NET_UDP_SOURCES
 #define SK_NET_UDP_SOURCES 16 /* UDP senders reassembled at once (oldest replaced) */
 #endif
+#ifndef SK_NET_SEED_REPEAT_MS
+#define SK_NET_SEED_REPEAT_MS 5 /* seed sensor had no new frame: ask again soon, not at once */
+#endif
 #ifndef SK_SENDER_QUEUE
 #define SK_SENDER_QUEUE (64 * 1024) /* ~2 s of binary frames of one body at 30 fps */
 #endif
@@ -67,7 +70,10 @@ enum {
     SK_NET_CONNECT = 1,      /* TCP client to a listening sensor: one persistent
                                 connection, reconnected with backoff */
     SK_NET_CONNECT_SEED = 2, /* TCP client, seed habit: connect, read one
-                                frame, close, again */
+                                frame, close, again at once; a frame equal
+                                to the previous one is a repeat (counted in
+                                duplicates, not delivered) and the next
+                                connection waits SK_NET_SEED_REPEAT_MS */
     SK_NET_UDP = 3           /* bind and receive datagrams */
 };
 
@@ -131,6 +137,9 @@ typedef struct sk_receiver_stats {
     int open;               /* connections open now (connect: 0 or 1; udp: 0) */
     int ever_connected;     /* 1 once a peer has connected or a datagram arrived */
     int64_t last_byte_us;   /* sk_now_us() of the last byte received, 0 = never */
+    uint64_t duplicates;    /* connect-seed: a frame equal to the previous one
+                               (a sensor answering with its latest frame
+                               again): not delivered, not in dropped */
 } sk_receiver_stats;
 
 /* Called for each decoded frame. stream (never 0) says which source the

@@ -94,6 +94,9 @@ struct sk_receiver {
     int attempts;
     sk_receiver_stats stats;
     sk_frame frame;       /* scratch */
+    sk_frame seed_last;   /* connect-seed: the last frame delivered */
+    int has_seed_last;
+    int seed_repeat;      /* connect-seed: the last connection gave a repeat */
     sk_frame part_frame;  /* scratch (udp) */
     uint8_t rbuf[SK_NET_READ_CHUNK];
     char errmsg[256];
@@ -170,6 +173,23 @@ static void deliver(sk_receiver *r, stream *st, sk_frame *f, int proto,
         fn(ctx, st->id, f);
 }
 
+/* Same bodies and joints (positions and states): a repeated frame. */
+static int same_joints(const sk_frame *a, const sk_frame *b)
+{
+    if (a->nbodies != b->nbodies || a->njoints != b->njoints)
+        return 0;
+    for (int i = 0; i < a->nbodies; i++) {
+        if (a->bodies[i].id != b->bodies[i].id)
+            return 0;
+        for (int j = 0; j < a->njoints; j++) {
+            const sk_joint *x = &a->bodies[i].joints[j], *y = &b->bodies[i].joints[j];
+            if (x->x != y->x || x->y != y->y || x->z != y->z || x->state != y->state)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 /* ---- connections ----------------------------------------------------------- */
 
 enum { WHY_EOF, WHY_EVICT, WHY_ERRORS, WHY_DONE };
@@ -238,10 +258,20 @@ static int conn_drain(sk_receiver *r, conn *c, int64_t now, sk_frame_fn fn,
             c->junk = 0;
             c->frames++;
             c->active_us = now;
+            if (r->cfg.mode == SK_NET_CONNECT_SEED) {
+                /* one frame per connection: the caller closes */
+                r->seed_repeat = r->has_seed_last && same_joints(&r->frame, &r->seed_last);
+                if (r->seed_repeat) {
+                    r->stats.duplicates++;
+                    return n;
+                }
+                r->seed_last = r->frame;
+                r->has_seed_last = 1;
+                deliver(r, c->st, &r->frame, sk_decoder_proto(c->dec), now, fn, ctx);
+                return n + 1;
+            }
             deliver(r, c->st, &r->frame, sk_decoder_proto(c->dec), now, fn, ctx);
             n++;
-            if (r->cfg.mode == SK_NET_CONNECT_SEED)
-                return n; /* one frame per connection: the caller closes */
         } else if (rc == SK_EPROTO) {
             r->stats.parse_errors++;
             if (++c->errors >= r->cfg.max_errors) {
@@ -389,9 +419,12 @@ static void connect_ended(sk_receiver *r, int had_frame, int64_t now)
 {
     if (had_frame) {
         r->backoff_ms = r->cfg.backoff_min_ms;
-        r->next_attempt_us = r->cfg.mode == SK_NET_CONNECT_SEED
-                                 ? now
-                                 : now + (int64_t)r->backoff_ms * 1000;
+        if (r->cfg.mode != SK_NET_CONNECT_SEED)
+            r->next_attempt_us = now + (int64_t)r->backoff_ms * 1000;
+        else if (r->seed_repeat)
+            r->next_attempt_us = now + (int64_t)SK_NET_SEED_REPEAT_MS * 1000;
+        else
+            r->next_attempt_us = now;
     } else {
         r->next_attempt_us = now + (int64_t)r->backoff_ms * 1000;
         r->backoff_ms *= 2;
