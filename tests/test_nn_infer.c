@@ -237,6 +237,84 @@ static void test_kernels_match_plain(void)
                     free(c1);
                     free(c2);
                 }
+        /* matvec_mm: a matvec overlapped with blocks of a matmul (full and
+         * short blocks; the matmul's K below, equal to and above the
+         * matvec's). Blocks not listed must stay untouched. */
+        const int Kvs[] = {5, 40, 128};
+        const int Kms[] = {3, 40, 150};
+        for (int vi = 0; vi < 3; vi++)
+            for (int mi = 0; mi < 3; mi++)
+                for (int nvv = 4; nvv <= 13; nvv += 9) {
+                    int Kv = Kvs[vi], Km = Kms[mi], N = nvv * k->vw;
+                    int Nm = 3 * k->nr_mm, M = 11, ldc = Nm + 4;
+                    float *bv = malloc(sizeof(float) * Kv * N);
+                    float *bm = malloc(sizeof(float) * Km * Nm);
+                    float *pv1 = malloc(sizeof(float) * Kv * N);
+                    float *pv2 = malloc(sizeof(float) * Kv * N);
+                    float *pm1 = malloc(sizeof(float) * Km * Nm);
+                    float *pm2 = malloc(sizeof(float) * Km * Nm);
+                    float *xv = malloc(sizeof(float) * Kv);
+                    float *am = malloc(sizeof(float) * M * Km);
+                    float *bias = malloc(sizeof(float) * (N + Nm));
+                    float *y1 = malloc(sizeof(float) * N), *y2 = malloc(sizeof(float) * N);
+                    float *c1 = malloc(sizeof(float) * M * ldc);
+                    float *c2 = malloc(sizeof(float) * M * ldc);
+                    for (int i = 0; i < Kv * N; i++)
+                        bv[i] = sk_rng_uniform(&r, -1, 1);
+                    for (int i = 0; i < Km * Nm; i++)
+                        bm[i] = sk_rng_uniform(&r, -1, 1);
+                    for (int i = 0; i < Kv; i++)
+                        xv[i] = sk_rng_uniform(&r, -1, 1);
+                    for (int i = 0; i < M * Km; i++)
+                        am[i] = sk_rng_uniform(&r, -1, 1);
+                    for (int i = 0; i < N + Nm; i++)
+                        bias[i] = sk_rng_uniform(&r, -1, 1);
+                    for (int i = 0; i < M * ldc; i++)
+                        c1[i] = c2[i] = 7.0f;
+                    sk__pack(pv1, bv, Kv, N, P->nr_mv);
+                    sk__pack(pv2, bv, Kv, N, k->nr_mv);
+                    sk__pack(pm1, bm, Km, Nm, P->nr_mm);
+                    sk__pack(pm2, bm, Km, Nm, k->nr_mm);
+                    /* units in the matmul's own column panels (nr_mm of the
+                     * set under test; the plain set packs with its own) */
+                    sk__mm_unit u1[8], u2[8];
+                    int nu = 0;
+                    const int rows[][2] = {{0, 3}, {3, 3}, {6, 2}, {8, 3}, {10, 1}};
+                    for (int q = 0; q < 2; q++)
+                        for (int j = q; j < 5 && nu < 8; j += 2) {
+                            u2[nu] = (sk__mm_unit){rows[j][0], rows[j][1], (q + 1) * k->nr_mm};
+                            u1[nu] = u2[nu];
+                            nu++;
+                        }
+                    /* the plain set's panels are nr_mm of its own: split each
+                     * unit's columns into its panels */
+                    sk__mm_unit up[32];
+                    int nup = 0;
+                    for (int i = 0; i < nu; i++)
+                        for (int c0 = 0; c0 < k->nr_mm; c0 += P->nr_mm)
+                            up[nup++] = (sk__mm_unit){u1[i].row, u1[i].rows, u1[i].col + c0};
+                    P->matvec_mm(y1, xv, pv1, bias, Kv, N, c1, ldc, am, Km, pm1,
+                                 bias + N, Km, up, nup);
+                    k->matvec_mm(y2, xv, pv2, bias, Kv, N, c2, ldc, am, Km, pm2,
+                                 bias + N, Km, u2, nu);
+                    double d = maxdiff(y1, y2, (size_t)N);
+                    double dc = maxdiff(c1, c2, (size_t)M * ldc);
+                    double tol = 1e-5 * (Kv + Km + 1);
+                    CHECK_MSG(d < tol && dc < tol, "%s matvec_mm Kv=%d Km=%d N=%d: y %g c %g",
+                              k->name, Kv, Km, N, d, dc);
+                    /* the blocks were computed, the rest left alone */
+                    int untouched = 0, computed = 0;
+                    for (int i = 0; i < M * ldc; i++) {
+                        untouched += c2[i] == 7.0f;
+                    }
+                    for (int i = 0; i < nu; i++)
+                        computed += u2[i].rows * k->nr_mm;
+                    CHECK_MSG(untouched == M * ldc - computed,
+                              "%s matvec_mm wrote %d cells, expected %d", k->name,
+                              M * ldc - untouched, computed);
+                    free(bv); free(bm); free(pv1); free(pv2); free(pm1); free(pm2);
+                    free(xv); free(am); free(bias); free(y1); free(y2); free(c1); free(c2);
+                }
         /* Gate arithmetic, over a wide range of pre-activations. */
         for (int H = k->vw; H <= 8 * k->vw; H += 3 * k->vw) {
             float gi[4 * 128], gh[4 * 128], h1[128], h2[128], c1[128], c2[128];

@@ -42,6 +42,11 @@ struct sk__infer {
     float *col;    /* tcn: (W, ksize * max(C, Hp)) im2col rows */
     float *tmp;    /* (max over layers of cin * Np) unpacked staging */
     int *rows;     /* tcn: (L, W) times layer l must output, oldest first */
+    /* gru/lstm: input projection rows [0, r0) are computed before a layer's
+     * recurrence; rows [r0, W) in blocks (units) overlapped with its first
+     * steps' matrix-vector products, up to per_step blocks a step. */
+    int r0, per_step, nunits;
+    sk__mm_unit *units;
     int nrows[SK__MAX_LAYERS];
     float *block;  /* the one allocation all float buffers live in */
 };
@@ -229,6 +234,32 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     s->col = s->block + off_col;
     s->tmp = s->block + off_tmp;
 
+    if (s->arch != SK_ARCH_TCN) {
+        /* Blocks of 3 rows x one matmul panel, panel-major (a panel's
+         * weights stay in L1 across its row blocks); one per matvec panel
+         * per step; r0 the smallest count of rows computed up front
+         * such that steps 1..r0 have room for the rest. */
+        int per_step = s->Np / k->nr_mv;
+        int panels = s->Np % k->nr_mm == 0 ? s->Np / k->nr_mm : 0;
+        s->r0 = s->W;
+        if (per_step > 0 && panels > 0)
+            for (int r0 = 1; r0 <= s->W; r0++)
+                if ((long)r0 * per_step >= (long)panels * ((s->W - r0 + 2) / 3)) {
+                    s->r0 = r0;
+                    break;
+                }
+        s->per_step = per_step;
+        s->nunits = panels * ((s->W - s->r0 + 2) / 3);
+        s->units = calloc((size_t)(s->nunits ? s->nunits : 1), sizeof *s->units);
+        if (!s->units)
+            goto fail;
+        int n_u = 0;
+        for (int q = 0; q < panels && s->nunits; q++)
+            for (int r = s->r0; r < s->W; r += 3)
+                s->units[n_u++] = (sk__mm_unit){r, s->W - r < 3 ? s->W - r : 3,
+                                                q * k->nr_mm};
+    }
+
     /* Multiply-adds actually done per window (true sizes, not padded). */
     double H = s->H, macs = 0;
     if (s->arch == SK_ARCH_TCN) {
@@ -246,6 +277,7 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
 fail:
     free(s->block);
     free(s->rows);
+    free(s->units);
     free(s);
     return SK_ENOMEM;
 }
@@ -261,6 +293,7 @@ void sk__infer_free(sk_model *m)
         return;
     free(m->infer->block);
     free(m->infer->rows);
+    free(m->infer->units);
     free(m->infer);
     m->infer = NULL;
 }
@@ -300,7 +333,8 @@ static const float *rnn_forward(struct sk__infer *s, const float *x)
     float *out = NULL;
     for (int l = 0; l < s->L; l++) {
         out = s->seq[l & 1];
-        k->matmul(s->gi, Np, in, lda, s->w_ih[l], s->b_ih[l], W, s->cin[l], Np);
+        int cin = s->cin[l], next = 0;
+        k->matmul(s->gi, Np, in, lda, s->w_ih[l], s->b_ih[l], s->r0, cin, Np);
         if (s->arch == SK_ARCH_LSTM)
             memset(s->cell, 0, (size_t)Hp * sizeof(float));
         for (int t = 0; t < W; t++) {
@@ -309,7 +343,15 @@ static const float *rnn_forward(struct sk__infer *s, const float *x)
                 memcpy(s->gh, s->b_hh[l], (size_t)Np * sizeof(float));
                 memset(h, 0, (size_t)Hp * sizeof(float));
             } else {
-                k->matvec(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np);
+                int nu = s->nunits - next < s->per_step ? s->nunits - next
+                                                        : s->per_step;
+                if (nu > 0)
+                    k->matvec_mm(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np,
+                                 s->gi, Np, in, lda, s->w_ih[l], s->b_ih[l],
+                                 cin, s->units + next, nu);
+                else
+                    k->matvec(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np);
+                next += nu;
                 memcpy(h, h - Hp, (size_t)Hp * sizeof(float));
             }
             if (s->arch == SK_ARCH_GRU)

@@ -16,6 +16,13 @@
 
 #include <stddef.h>
 
+/* One block of a matrix product that matvec_mm overlaps with its
+ * matrix-vector product: rows [row, row + rows) of the output, rows <= 3,
+ * and the full panel of nr_mm columns starting at column col. */
+typedef struct sk__mm_unit {
+    int row, rows, col;
+} sk__mm_unit;
+
 typedef struct sk__kernels {
     const char *name; /* "plain", "avx2", "avx512" */
     int vw;           /* floats per vector; N and hidden sizes pad to it */
@@ -29,6 +36,16 @@ typedef struct sk__kernels {
     /* y (N) = bias (N) + x (K) @ B (K, N packed with nr_mv). */
     void (*matvec)(float *y, const float *x, const float *bp,
                    const float *bias, int K, int N);
+    /* matvec (y, x, bpv, biasv, K, N as above) and nu blocks u of the
+     * product c (., ldc) = biasm + a (., Km; lda) @ Bm (Km, .; packed with
+     * nr_mm, bpm), each block as matmul would compute it. The vector sets
+     * interleave the two: the matrix-vector product streams its weights from
+     * L2 and leaves the FMA units half idle; the blocks, whose weights stay
+     * in L1, fill them. The results are those of the two separately. */
+    void (*matvec_mm)(float *y, const float *x, const float *bpv,
+                      const float *biasv, int K, int N, float *c, int ldc,
+                      const float *a, int lda, const float *bpm,
+                      const float *biasm, int Km, const sk__mm_unit *u, int nu);
     /* GRU update of h (H) from gi (3H) = W_ih x + b_ih and gh (3H) =
      * W_hh h + b_hh, gates r, z, n (PyTorch):
      *   r = s(gi_r + gh_r), z = s(gi_z + gh_z), n = tanh(gi_n + r * gh_n),

@@ -26,7 +26,7 @@ void sk__pack(float *dst, const float *b, int K, int N, int nr)
 /* Plain panel widths: any value works; these match the AVX2 set's so the
  * two pack alike. */
 #define PLAIN_NR_MM 16
-#define PLAIN_NR_MV 64
+#define PLAIN_NR_MV 32
 
 static void plain_matmul(float *c, int ldc, const float *a, int lda,
                          const float *bp, const float *bias, int M, int K,
@@ -59,6 +59,20 @@ static void plain_matvec(float *y, const float *x, const float *bp,
             for (int j = 0; j < w; j++)
                 y[n0 + j] += x[k] * p[(size_t)k * w + j];
     }
+}
+
+static void plain_matvec_mm(float *y, const float *x, const float *bpv,
+                            const float *biasv, int K, int N, float *c, int ldc,
+                            const float *a, int lda, const float *bpm,
+                            const float *biasm, int Km, const sk__mm_unit *u,
+                            int nu)
+{
+    plain_matvec(y, x, bpv, biasv, K, N);
+    for (int i = 0; i < nu; i++)
+        plain_matmul(c + (size_t)u[i].row * ldc + u[i].col, ldc,
+                     a + (size_t)u[i].row * lda, lda,
+                     bpm + (size_t)u[i].col * Km, biasm ? biasm + u[i].col : NULL,
+                     u[i].rows, Km, PLAIN_NR_MM);
 }
 
 static float sigmoidf(float x)
@@ -118,6 +132,7 @@ const sk__kernels sk__kernels_plain = {
     .nr_mv = PLAIN_NR_MV,
     .matmul = plain_matmul,
     .matvec = plain_matvec,
+    .matvec_mm = plain_matvec_mm,
     .gru_gates = plain_gru_gates,
     .lstm_gates = plain_lstm_gates,
     .relu_add = plain_relu_add,

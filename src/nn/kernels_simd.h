@@ -17,10 +17,16 @@
  */
 
 #define MM_NV 2 /* vectors per matmul panel: nr_mm = 2 * VW */
-#define MV_NV 8 /* vectors per matvec panel: nr_mv = 8 * VW */
+#define MV_NV 4 /* vectors per matvec panel: nr_mv = 4 * VW (L2-bound: 4 chains keep up) */
 
+/* Small constant loops over registers must unroll fully, so the arrays of
+ * accumulators live in registers. */
 #ifndef SIMD_UNROLL
+#if defined(__clang__)
+#define SIMD_UNROLL _Pragma("unroll")
+#else
 #define SIMD_UNROLL _Pragma("GCC unroll 16")
+#endif
 #endif
 
 /* One block of matmul: MR rows x NV vectors of one panel (width w = NV*VW
@@ -170,6 +176,113 @@ static TGT void SIMD(matvec)(float *y, const float *x, const float *bp,
             V_STORE(y + n0 + j, V_ADD(V_ADD(a0, a1), V_ADD(a2, a3)));
         }
     }
+}
+
+/* One matvec panel (MV_NV vectors, rows nr apart) over K, and, in the same
+ * loop, one 3-row block of a matmul panel over Km. */
+static inline __attribute__((always_inline)) TGT void
+SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
+                 const float *bias, int K, float *c, int ldc, const float *a,
+                 int lda, const float *pm, const float *biasm, int Km,
+                 const int with_mm)
+{
+    enum { NH = MV_NV };
+    V acc[NH], cc[3][MM_NV];
+    SIMD_UNROLL
+    for (int v = 0; v < NH; v++)
+        acc[v] = bias ? V_LOAD(bias + v * VW) : V_ZERO();
+    SIMD_UNROLL
+    for (int r = 0; r < 3; r++)
+        SIMD_UNROLL
+        for (int v = 0; v < MM_NV; v++)
+            cc[r][v] = with_mm && biasm ? V_LOAD(biasm + v * VW) : V_ZERO();
+    const int wm = MM_NV * VW;
+    int kc = with_mm && Km < K ? Km : K, k = 0;
+    for (; k < kc; k++) {
+        V xk = V_BCAST(x + k);
+        SIMD_UNROLL
+        for (int v = 0; v < NH; v++)
+            acc[v] = V_FMA(xk, V_LOAD(p + (size_t)k * nr + v * VW), acc[v]);
+        if (with_mm) {
+            V b[MM_NV];
+            SIMD_UNROLL
+            for (int v = 0; v < MM_NV; v++)
+                b[v] = V_LOAD(pm + (size_t)k * wm + v * VW);
+            SIMD_UNROLL
+            for (int r = 0; r < 3; r++) {
+                V xr = V_BCAST(a + (size_t)r * lda + k);
+                SIMD_UNROLL
+                for (int v = 0; v < MM_NV; v++)
+                    cc[r][v] = V_FMA(xr, b[v], cc[r][v]);
+            }
+        }
+    }
+    for (; k < K; k++) {
+        V xk = V_BCAST(x + k);
+        SIMD_UNROLL
+        for (int v = 0; v < NH; v++)
+            acc[v] = V_FMA(xk, V_LOAD(p + (size_t)k * nr + v * VW), acc[v]);
+    }
+    SIMD_UNROLL
+    for (int v = 0; v < NH; v++)
+        V_STORE(y + v * VW, acc[v]);
+    if (!with_mm)
+        return;
+    for (k = kc; k < Km; k++) {
+        V b[MM_NV];
+        SIMD_UNROLL
+        for (int v = 0; v < MM_NV; v++)
+            b[v] = V_LOAD(pm + (size_t)k * wm + v * VW);
+        SIMD_UNROLL
+        for (int r = 0; r < 3; r++) {
+            V xr = V_BCAST(a + (size_t)r * lda + k);
+            SIMD_UNROLL
+            for (int v = 0; v < MM_NV; v++)
+                cc[r][v] = V_FMA(xr, b[v], cc[r][v]);
+        }
+    }
+    SIMD_UNROLL
+    for (int r = 0; r < 3; r++)
+        SIMD_UNROLL
+        for (int v = 0; v < MM_NV; v++)
+            V_STORE(c + (size_t)r * ldc + v * VW, cc[r][v]);
+}
+
+static TGT void SIMD(matvec_mm)(float *y, const float *x, const float *bpv,
+                                const float *biasv, int K, int N, float *c,
+                                int ldc, const float *a, int lda,
+                                const float *bpm, const float *biasm, int Km,
+                                const sk__mm_unit *u, int nu)
+{
+    const int nr = MV_NV * VW, nrm = MM_NV * VW;
+    int i = 0, n0 = 0;
+    for (; n0 + nr <= N; n0 += nr) {
+        const float *p = bpv + (size_t)n0 * (size_t)K;
+        const float *bh = biasv ? biasv + n0 : NULL;
+        for (; i < nu && u[i].rows != 3; i++) /* short blocks: alone */
+            SIMD(matmul)(c + (size_t)u[i].row * ldc + u[i].col, ldc,
+                         a + (size_t)u[i].row * lda, lda,
+                         bpm + (size_t)u[i].col * Km,
+                         biasm ? biasm + u[i].col : NULL, u[i].rows, Km, nrm);
+        if (i < nu) {
+            SIMD(mv_panel_mm)(y + n0, x, p, nr, bh, K,
+                              c + (size_t)u[i].row * ldc + u[i].col, ldc,
+                              a + (size_t)u[i].row * lda, lda,
+                              bpm + (size_t)u[i].col * Km,
+                              biasm ? biasm + u[i].col : NULL, Km, 1);
+            i++;
+        } else {
+            SIMD(mv_panel_mm)(y + n0, x, p, nr, bh, K, NULL, 0, NULL, 0, NULL,
+                              NULL, 0, 0);
+        }
+    }
+    if (n0 < N) /* the narrower last panel */
+        SIMD(matvec)(y + n0, x, bpv + (size_t)n0 * (size_t)K,
+                     biasv ? biasv + n0 : NULL, K, N - n0);
+    for (; i < nu; i++)
+        SIMD(matmul)(c + (size_t)u[i].row * ldc + u[i].col, ldc,
+                     a + (size_t)u[i].row * lda, lda, bpm + (size_t)u[i].col * Km,
+                     biasm ? biasm + u[i].col : NULL, u[i].rows, Km, nrm);
 }
 
 /* e^x for single precision (Cephes expf: range reduction by ln 2 in two
