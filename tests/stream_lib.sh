@@ -69,6 +69,19 @@ port_established() {
     hex=$(printf ':%04X ' "$1")
     cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v h="$hex" 'index($2" ", h) { if ($4 == "01") f = 1 } END { exit !f }'
 }
+# wait_drained PORT: until the server side of every TCP connection to local
+# PORT is gone (the receiver read each to its end and closed it), at most
+# 10 s. No ESTABLISHED (01) or CLOSE_WAIT (08) socket on PORT is left.
+wait_drained() {
+    local hex i
+    hex=$(printf ':%04X ' "$1")
+    for i in $(seq 1 200); do
+        cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+            awk -v h="$hex" 'index($2" ", h) { if ($4 == "01" || $4 == "08") f = 1 } END { exit !f }' || return 0
+        sleep 0.05
+    done
+    return 1
+}
 free_port() {
     local p
     while :; do

@@ -153,10 +153,11 @@ roundtrip skrec_ten tcp "--proto binary" "--proto binary --speed 0" 10 "$TMP/ten
 for sig in TERM INT; do
     start_recognize "sig$sig" tcp --proto binary || continue
     timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$PORT" --proto binary --speed 0 2>/dev/null
-    sleep 0.3
+    wait_drained "$PORT"
     kill -s "$sig" "$RPID"
     wait_exit "$RPID" 10
     check_eq "SIG$sig: recognize exit status" "$RC" 0
+    check_eq "SIG$sig: frames" "$(value frames "$TMP/sig$sig.err")" "$N1"
     check_eq "SIG$sig: one summary line" "$(grep -c '^frames=[0-9]* events=0 parse_errors=[0-9]* dropped=[0-9]*' "$TMP/sig$sig.err")" 1
 done
 
@@ -212,7 +213,7 @@ fi
 # ---- --joints 25 rejects 20-joint lines: each one a parse error ---------------
 if start_recognize joints25 tcp --proto text --joints 25; then
     timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$PORT" --proto text --speed 0 2>/dev/null
-    sleep 0.5
+    wait_drained "$PORT"
     kill -TERM "$RPID"
     wait_exit "$RPID" 10
     check_eq "joints25: exit status" "$RC" 0
@@ -229,12 +230,12 @@ for try in 1 2 3; do
     wait_bound tcp "$rec_port" "$RECPID" && break
 done
 timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$rec_port" --proto binary --speed 0 2>/dev/null
-sleep 0.3
+wait_drained "$rec_port"
 kill -INT "$RECPID"
 wait_exit "$RECPID" 10
 check_eq "record SIGINT: exit status" "$RC" 0
 f=$(value frames "$TMP/recint.err")
-check_gt0 "record SIGINT: frames" "$f"
+check_eq "record SIGINT: frames" "$f" "$N1"
 check_eq "record SIGINT: the file holds them" "$("$BIN" replay --dump --proto text "$TMP/int.skrec" 2>/dev/null | grep -c .)" "$f"
 
 # ---- the interim demo, flat out: everything sent arrives --------------------
