@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "eval_precog.h"
 #include "../src/nn/training.h" /* internal: cli/ has no src/ include path */
 #include "skelact/data.h"
 #include "skelact/nn.h"
@@ -12,6 +13,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: skelact eval --model M --data DIR --format msr --subjects LIST [--json]\n"
+        "       (--format precog: see skelact eval --format precog --help)\n"
         "Classify every listed MSR Action3D clip of the subjects (each resampled to\n"
         "the model's window) and print the accuracy and the confusion matrix\n"
         "(rows: true action, columns: predicted). --json prints one JSON object\n"
@@ -37,6 +39,9 @@ int sk_cmd_eval(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *fmt = NULL, *subj = NULL;
     int json = 0;
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--format") && !strcmp(argv[i + 1], "precog"))
+            return cli_eval_precog(argc, argv);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -64,10 +69,8 @@ int sk_cmd_eval(int argc, char **argv)
     if (!model || !data || !fmt || !subj)
         return cli_usage_error("eval", "--model, --data, --format and --subjects are required");
     int format = sk_format_from_name(fmt);
-    if (format == SK_FORMAT_PRECOG)
-        return cli_usage_error("eval", "--format precog is not supported yet (only msr)");
     if (format != SK_FORMAT_MSR)
-        return cli_usage_error("eval", "--format must be msr, not '%s'", fmt);
+        return cli_usage_error("eval", "--format must be precog or msr, not '%s'", fmt);
     unsigned char subjects[SK_MAX_SUBJECTS];
     if (cli_parse_int_list(subj, subjects, SK_MAX_SUBJECTS) < 1)
         return cli_usage_error("eval", "bad --subjects list '%s'", subj);

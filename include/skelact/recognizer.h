@@ -1,13 +1,40 @@
 /* skelact recognizer: live frames in, one event per performed action out.
  *
  * For every tracked body of every stream the recognizer keeps a ring buffer
- * of its latest frames (O(1) per frame; a gap in tracking resets that body),
- * runs the model on the window (or steps a streaming model), smooths the
- * class probabilities and decides, per frame, which label the body is doing
- * (0, the null class, when none). A change of decision to a label L != 0
- * emits an SK_EVENT_START of L; the end of that decision emits SK_EVENT_END
- * (key sinks release held keys on it). Live recognition and `skelact eval`
- * run this same code.
+ * of its latest frames (O(1) per frame), runs the model on the window (or
+ * steps a streaming model), smooths the class probabilities and decides, per
+ * frame, which label the body is doing (0, the null class, when none). A
+ * change of decision to a label L != 0 emits an SK_EVENT_START of L; the end
+ * of that decision emits SK_EVENT_END (key sinks release held keys on it).
+ * Live recognition and `skelact eval` run this same code.
+ *
+ * Windows. The window of a body is its last W frames, oldest first, turned
+ * into features by sk_features_window() exactly as training does (the
+ * normalisation is measured over the whole window, so the features are
+ * recomputed from the stored bodies at each decision; the bodies themselves
+ * are never copied per frame: the ring keeps two copies of its pointer
+ * table, so any window is a contiguous run of W pointers). Frames before a
+ * body's first full window decide nothing and report label 0.
+ *
+ * Bodies. A body is known by its tracking id within its stream. A body
+ * missing from at most gap_frames consecutive frames of its stream (or from
+ * a sequence-number gap of the stream, frames lost in flight) is bridged:
+ * the missing frames repeat its last pose, as training does for a frame
+ * without a body. A body missing longer is dropped: its current action ends
+ * (SK_EVENT_END) and, if it comes back, it starts a fresh window (counted in
+ * resets).
+ *
+ * Decisions, at every decide_every-th frame of a body from its first full
+ * window on:
+ *   p    = the model's class probabilities for the window;
+ *   ps   = smooth * ps + (1 - smooth) * p        (ps = p at the first one);
+ *   cand = argmax_k ps[k], or 0 if ps[cand] < threshold;
+ *   run  = number of consecutive decisions with this same cand;
+ *   the current label D changes to cand once run >= min_frames: D != 0
+ *   emits SK_EVENT_END(D); cand != 0 emits SK_EVENT_START(cand), unless cand
+ *   was last decided fewer than `refractory` frames ago (then D stays 0
+ *   until the refractory period is over, and cand starts if it still holds).
+ * So one sustained action gives one START and one END.
  */
 #ifndef SKELACT_RECOGNIZER_H
 #define SKELACT_RECOGNIZER_H
@@ -20,6 +47,16 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#ifndef SK_RECOGNIZER_STREAMS
+#define SK_RECOGNIZER_STREAMS 64 /* streams at once by default: the receiver's default connection count */
+#endif
+#ifndef SK_RECOGNIZER_GAP
+#define SK_RECOGNIZER_GAP 5 /* frames (1/6 s at 30 fps): a tracking flicker, not a person leaving */
+#endif
+#ifndef SK_RECOGNIZER_MAX_GAP
+#define SK_RECOGNIZER_MAX_GAP 300 /* frames bridged at most: gap_frames may not exceed it */
 #endif
 
 enum {
@@ -37,26 +74,37 @@ typedef struct sk_event {
     uint32_t body;       /* the body's tracking id */
     uint64_t frame;      /* sequence number of the frame that decided */
     float confidence;    /* smoothed probability of label at that frame */
-    int64_t arrival_us;  /* that frame's arrival time (sk_now_us clock) */
-    int64_t latency_us;  /* arrival -> event emitted */
+    int64_t arrival_us;  /* that frame's arrival time (sk_now_us clock; 0 if
+                            the frame had none, e.g. eval) */
+    int64_t latency_us;  /* arrival -> event emitted (0 without arrival) */
 } sk_event;
 
 typedef void (*sk_event_fn)(void *ctx, const sk_event *ev);
 
 typedef struct sk_recognizer_config {
     /* Decision settings; a negative value means "the model file's default". */
-    float smooth;        /* exponential smoothing of probabilities, 0..1 */
+    float smooth;        /* exponential smoothing of probabilities, 0..1
+                            (weight of the past; 0 = none) */
     float threshold;     /* minimum smoothed probability */
-    int min_frames;      /* consecutive frames before a decision */
-    int refractory;      /* frames before the same label may fire again */
+    int min_frames;      /* consecutive decisions before a change (0 = 1) */
+    int refractory;      /* frames after a label was last decided before it
+                            may start again */
     int decide_every;    /* run the model every k-th frame of a body (>= 1);
                             0 = 1 */
-    int max_streams;     /* streams tracked at once; 0 = default */
+    int max_streams;     /* streams tracked at once; 0 = SK_RECOGNIZER_STREAMS */
     int gap_frames;      /* a body missing for more than this many frames of
-                            its stream starts a fresh window; 0 = default */
+                            its stream is dropped (END) and starts a fresh
+                            window when it returns; shorter gaps are bridged;
+                            0 = SK_RECOGNIZER_GAP, < 0 = never bridge */
+    int max_bodies;      /* bodies tracked at once over all streams (each
+                            holds a window); 0 = max_streams * SK_MAX_BODIES */
+    int streaming;       /* 1: step the model's streaming form per frame
+                            (sk_model_stream_*) where it has one; 0: window
+                            inference; -1 = streaming when available */
 } sk_recognizer_config;
 
-/* Fill cfg with "use the model's defaults" (negative) values. */
+/* Fill cfg with "use the model's defaults" (negative) values and the
+ * defaults above (0). */
 void sk_recognizer_config_default(sk_recognizer_config *cfg);
 
 typedef struct sk_recognizer sk_recognizer;
@@ -64,45 +112,106 @@ typedef struct sk_recognizer sk_recognizer;
 /* Create a recognizer for model m (borrowed: m must outlive the recognizer;
  * the recognizer is its only user while it lives, since inference scratch is
  * per model). Allocates every window and buffer up front. Returns 0,
- * SK_EINVAL or SK_ENOMEM. */
+ * SK_EINVAL (a setting out of range, a model that cannot run inference) or
+ * SK_ENOMEM. */
 int sk_recognizer_create(sk_recognizer **out, sk_model *m,
                          const sk_recognizer_config *cfg);
-/* Free; NULL is fine. Emits nothing: call sk_recognizer_end_stream first if
- * sinks must hear SK_EVENT_END. */
+/* Free; NULL is fine. Emits nothing: call sk_recognizer_end_stream (or
+ * sk_recognizer_end_all) first if sinks must hear SK_EVENT_END. */
 void sk_recognizer_destroy(sk_recognizer *r);
 
-/* Feed one frame of stream `stream`. Calls on_event for every event it
- * causes (zero, one or a few), synchronously. Allocates nothing. Returns 0,
- * SK_EINVAL (frame of another joint set than the model's), or SK_ELIMIT
- * (more streams than max_streams: the frame is dropped and counted). */
+/* The decision settings in force (the model's defaults with cfg's
+ * overrides applied), for printing. */
+void sk_recognizer_settings(const sk_recognizer *r, sk_postproc_config *post,
+                            int *decide_every);
+
+/* Feed one frame of stream `stream`. Calls on_event (may be NULL) for every
+ * event it causes (zero, one or a few), synchronously. Allocates nothing.
+ * Returns 0, SK_EINVAL (frame of another joint set than the model's, or
+ * NULL), or SK_ELIMIT (more streams than max_streams: the frame is dropped
+ * and counted). Bodies beyond max_bodies are ignored (counted). */
 int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
                        sk_event_fn on_event, void *ctx);
 
 /* The stream is gone (peer closed, end of file): every body of it ends its
- * current action (SK_EVENT_END) and its windows are freed for reuse. */
+ * current action (SK_EVENT_END, frame = the stream's last seq) and its
+ * windows are freed for reuse. Unknown streams are ignored. */
 void sk_recognizer_end_stream(sk_recognizer *r, uint32_t stream,
                               sk_event_fn on_event, void *ctx);
+/* sk_recognizer_end_stream for every stream (on exit). */
+void sk_recognizer_end_all(sk_recognizer *r, sk_event_fn on_event, void *ctx);
 
 /* What the recognizer currently thinks of one body (for eval and the live
  * viewer). probs is borrowed: K floats, valid until the next push. Returns 0,
  * or SK_ENOTFOUND if the body is not tracked. */
 typedef struct sk_body_state {
     int label;           /* current decision, 0 = none */
-    float confidence;
-    int frames;          /* frames in its window so far */
-    const float *probs;  /* smoothed probabilities (K) */
+    float confidence;    /* smoothed probability of label (of class 0 when
+                            label is 0; 0 before the first decision) */
+    int frames;          /* frames in its window so far (<= W) */
+    const float *probs;  /* smoothed probabilities (K); all 0 before the
+                            first decision */
 } sk_body_state;
 int sk_recognizer_body_state(const sk_recognizer *r, uint32_t stream,
                              uint32_t body, sk_body_state *st);
 
 typedef struct sk_recognizer_stats {
     uint64_t frames;      /* frames pushed */
-    uint64_t inferences;  /* model calls */
+    uint64_t inferences;  /* model calls (windows or streaming steps) */
     uint64_t events;      /* SK_EVENT_START events */
     uint64_t dropped;     /* frames refused (stream limit, wrong joint set) */
     uint64_t resets;      /* windows restarted after a tracking gap */
+    uint64_t bodies_refused; /* bodies ignored: max_bodies were tracked */
+    uint64_t bridged;     /* missing frames filled by repeating a pose */
 } sk_recognizer_stats;
 void sk_recognizer_get_stats(const sk_recognizer *r, sk_recognizer_stats *st);
+
+/* ---- scoring on continuous takes (src/recognizer/score.c) ---------------
+ * DESIGN.md "Evaluation on continuous takes": frame accuracy and macro-F1 of
+ * the reported labels, and event matching. A true move is a maximal run
+ * [s, e] of one non-zero label; a fired START of label L at frame f matches
+ * the first unmatched true move of label L with s <= f <= e +
+ * SK_SCORE_LATE_FRAMES (events taken in the order given, which should be
+ * frame order); unmatched events are false alarms, unmatched moves misses;
+ * delay = f - s of each hit. Macro-F1: the per-label F1 of the frame labels
+ * (label 0 included), averaged over the labels that occur in the true
+ * labels of the scored frames (a label predicted but never true adds no term:
+ * its frames count only as misses of the true labels). */
+#ifndef SK_SCORE_LATE_FRAMES
+#define SK_SCORE_LATE_FRAMES 15 /* DESIGN.md: an event up to 0.5 s after the move still counts */
+#endif
+
+typedef struct sk_score_event {
+    int frame; /* frame index within the take (0-based) */
+    int label; /* 1..K-1 */
+} sk_score_event;
+
+typedef struct sk_score_result {
+    long frames;
+    long frames_correct;
+    double frame_accuracy;
+    double macro_f1;
+    int macro_labels;     /* labels averaged in macro_f1 */
+    long true_moves, hits, misses, false_alarms;
+    double precision, recall, f1; /* 0 when undefined (nothing fired / no move) */
+    double mean_delay_frames, median_delay_frames; /* NaN without hits */
+} sk_score_result;
+
+typedef struct sk_score sk_score;
+
+/* An accumulator over takes for labels 0..K-1. Returns 0, SK_EINVAL or
+ * SK_ENOMEM. */
+int sk_score_create(sk_score **out, int K);
+void sk_score_destroy(sk_score *s);
+/* Add one take: truth and pred (n labels each, per frame), the fired START
+ * events ev (nev, frame order). hit (may be NULL) receives, per event, the
+ * index of the matched move in the take (0-based, in order of start) or -1
+ * for a false alarm. Returns 0, SK_EINVAL (a label outside 0..K-1, an event
+ * outside the take) or SK_ENOMEM. */
+int sk_score_add_take(sk_score *s, const int *truth, const int *pred, int n,
+                      const sk_score_event *ev, int nev, int *hit);
+/* The figures so far. */
+void sk_score_get(const sk_score *s, sk_score_result *res);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,549 @@
+/* The live recognizer (skelact/recognizer.h): per-body ring-buffer windows,
+ * model calls, decisions and events. Everything is allocated at creation;
+ * sk_recognizer_push allocates nothing. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skelact/recognizer.h"
+
+#ifndef SK_RECOGNIZER_MAX_STREAMS
+#define SK_RECOGNIZER_MAX_STREAMS (1 << 20) /* a sanity bound on max_streams */
+#endif
+
+typedef struct rbody {
+    int used;
+    uint32_t id;
+    int missing;          /* consecutive frames of its stream without it */
+    int seen;             /* scratch: present in the frame being pushed */
+    int64_t filled;       /* frames pushed since the window (re)started */
+    int head;             /* ring slot of the newest frame */
+    sk_body *ring;        /* (W) */
+    const sk_body **ptrs; /* (2W): ptrs[i] = ptrs[i + W] = &ring[i] */
+    float *ps;            /* (K) smoothed probabilities */
+    int64_t *last;        /* (K) body frame a label was last decided, -1 never */
+    int decided;          /* ps holds at least one decision */
+    int label;            /* current decision */
+    int cand, run;        /* candidate label and its consecutive decisions */
+    int next_free;        /* free list link */
+} rbody;
+
+typedef struct rstream {
+    int used;
+    uint32_t id;
+    int have_seq;
+    uint64_t last_seq;
+    int nbodies;
+    int body[SK_MAX_BODIES]; /* indices into r->bodies */
+} rstream;
+
+struct sk_recognizer {
+    sk_model *model;
+    const sk_model_header *hdr;
+    int W, C, K;
+    sk_feature_config fc;
+    float smooth, threshold;
+    int min_frames, refractory, decide_every, gap_frames;
+    int max_streams, max_bodies;
+
+    rstream *streams;     /* (max_streams) */
+    int free_stream;      /* lowest possibly free index hint */
+    int *table;           /* open addressing: stream id -> index, -1 empty */
+    uint32_t table_mask;
+
+    rbody *bodies;        /* (max_bodies) */
+    int free_body;        /* head of the free list, -1 if none */
+
+    float *x;             /* (W, C) features of the window being decided */
+    float *p;             /* (K) model output */
+    float *zeros;         /* (K) probs of a body not decided yet */
+    sk_recognizer_stats stats;
+};
+
+void sk_recognizer_config_default(sk_recognizer_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->smooth = -1.0f;
+    cfg->threshold = -1.0f;
+    cfg->min_frames = -1;
+    cfg->refractory = -1;
+    cfg->streaming = -1;
+}
+
+/* ---- stream table ------------------------------------------------------- */
+
+static uint32_t hash_id(uint32_t id)
+{
+    id ^= id >> 16;
+    id *= 0x7feb352dU;
+    id ^= id >> 15;
+    id *= 0x846ca68bU;
+    id ^= id >> 16;
+    return id;
+}
+
+static int stream_find(const sk_recognizer *r, uint32_t id)
+{
+    for (uint32_t h = hash_id(id) & r->table_mask;; h = (h + 1) & r->table_mask) {
+        int i = r->table[h];
+        if (i < 0)
+            return -1;
+        if (r->streams[i].id == id)
+            return i;
+    }
+}
+
+static int stream_add(sk_recognizer *r, uint32_t id)
+{
+    int i = -1;
+    for (int k = 0; k < r->max_streams; k++) {
+        int j = (r->free_stream + k) % r->max_streams;
+        if (!r->streams[j].used) {
+            i = j;
+            break;
+        }
+    }
+    if (i < 0)
+        return -1;
+    r->free_stream = (i + 1) % r->max_streams;
+    rstream *s = &r->streams[i];
+    memset(s, 0, sizeof *s);
+    s->used = 1;
+    s->id = id;
+    uint32_t h = hash_id(id) & r->table_mask;
+    while (r->table[h] >= 0)
+        h = (h + 1) & r->table_mask;
+    r->table[h] = i;
+    return i;
+}
+
+/* Linear probing with backward-shift deletion: no tombstones. */
+static void stream_remove(sk_recognizer *r, int i)
+{
+    uint32_t h = hash_id(r->streams[i].id) & r->table_mask;
+    while (r->table[h] != i)
+        h = (h + 1) & r->table_mask;
+    uint32_t hole = h;
+    for (uint32_t j = (hole + 1) & r->table_mask; r->table[j] >= 0;
+         j = (j + 1) & r->table_mask) {
+        uint32_t home = hash_id(r->streams[r->table[j]].id) & r->table_mask;
+        /* Move j into the hole unless its home lies cyclically in (hole, j]. */
+        int stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (!stays) {
+            r->table[hole] = r->table[j];
+            hole = j;
+        }
+    }
+    r->table[hole] = -1;
+    r->streams[i].used = 0;
+    if (i < r->free_stream)
+        r->free_stream = i;
+}
+
+/* ---- bodies --------------------------------------------------------------- */
+
+static void body_restart(sk_recognizer *r, rbody *b)
+{
+    b->filled = 0;
+    b->head = r->W - 1;
+    b->missing = 0;
+    b->decided = 0;
+    b->label = 0;
+    b->cand = 0;
+    b->run = 0;
+    for (int k = 0; k < r->K; k++) {
+        b->ps[k] = 0.0f;
+        b->last[k] = -1;
+    }
+}
+
+static int body_alloc(sk_recognizer *r, uint32_t id)
+{
+    int i = r->free_body;
+    if (i < 0)
+        return -1;
+    rbody *b = &r->bodies[i];
+    r->free_body = b->next_free;
+    b->used = 1;
+    b->id = id;
+    body_restart(r, b);
+    return i;
+}
+
+static void emit(sk_recognizer *r, int kind, int label, float conf, uint32_t stream,
+                 uint32_t body, uint64_t seq, int64_t arrival, sk_event_fn fn,
+                 void *ctx)
+{
+    if (kind == SK_EVENT_START)
+        r->stats.events++;
+    if (!fn)
+        return;
+    sk_event ev;
+    ev.kind = kind;
+    ev.label = label;
+    ev.name = r->hdr->labels[label];
+    ev.stream = stream;
+    ev.body = body;
+    ev.frame = seq;
+    ev.confidence = conf;
+    ev.arrival_us = arrival;
+    ev.latency_us = arrival > 0 ? sk_now_us() - arrival : 0;
+    fn(ctx, &ev);
+}
+
+/* End a body's current action (if any) and return it to the free list. */
+static void body_drop(sk_recognizer *r, rstream *s, int k, uint64_t seq,
+                      int64_t arrival, sk_event_fn fn, void *ctx)
+{
+    int bi = s->body[k];
+    rbody *b = &r->bodies[bi];
+    if (b->label)
+        emit(r, SK_EVENT_END, b->label, b->ps[b->label], s->id, b->id, seq, arrival,
+             fn, ctx);
+    b->used = 0;
+    b->next_free = r->free_body;
+    r->free_body = bi;
+    s->body[k] = s->body[--s->nbodies];
+}
+
+/* Append one pose to the ring: O(1), one body copied. */
+static void ring_push(sk_recognizer *r, rbody *b, const sk_body *pose)
+{
+    int h = b->head + 1 == r->W ? 0 : b->head + 1;
+    if (&b->ring[h] != pose)
+        b->ring[h] = *pose;
+    b->head = h;
+    b->filled++;
+}
+
+/* One decision for body b from the model's probabilities r->p. */
+static void decide(sk_recognizer *r, rstream *s, rbody *b, const sk_frame *f,
+                   sk_event_fn fn, void *ctx)
+{
+    int K = r->K;
+    if (!b->decided) {
+        memcpy(b->ps, r->p, (size_t)K * sizeof *b->ps);
+        b->decided = 1;
+    } else {
+        float a = r->smooth;
+        for (int k = 0; k < K; k++)
+            b->ps[k] = a * b->ps[k] + (1.0f - a) * r->p[k];
+    }
+    int cand = 0;
+    for (int k = 1; k < K; k++)
+        if (b->ps[k] > b->ps[cand])
+            cand = k;
+    if (cand && !(b->ps[cand] >= r->threshold))
+        cand = 0;
+    if (cand == b->cand) {
+        if (b->run < r->min_frames)
+            b->run++;
+    } else {
+        b->cand = cand;
+        b->run = 1;
+    }
+    int64_t now = b->filled - 1; /* this frame's index in the body's life */
+    if (b->label)
+        b->last[b->label] = now;
+    if (cand == b->label || b->run < r->min_frames)
+        return;
+    if (b->label) {
+        emit(r, SK_EVENT_END, b->label, b->ps[b->label], s->id, b->id, f->seq,
+             f->arrival_us, fn, ctx);
+        b->label = 0;
+    }
+    if (cand && (b->last[cand] < 0 || now - b->last[cand] > r->refractory)) {
+        b->label = cand;
+        b->last[cand] = now;
+        emit(r, SK_EVENT_START, cand, b->ps[cand], s->id, b->id, f->seq,
+             f->arrival_us, fn, ctx);
+    }
+}
+
+/* A new pose of body b (already bridged): ring, then maybe a decision. */
+static void body_frame(sk_recognizer *r, rstream *s, rbody *b, const sk_body *pose,
+                       const sk_frame *f, sk_event_fn fn, void *ctx)
+{
+    ring_push(r, b, pose);
+    int64_t full = b->filled - r->W; /* decisions from 0 on */
+    if (full < 0 || full % r->decide_every)
+        return;
+    int start = b->head + 1 == r->W ? 0 : b->head + 1; /* oldest */
+    if (sk_features_window(&r->fc, b->ptrs + start, r->W, r->x) != 0 ||
+        sk_model_infer(r->model, r->x, r->p) != 0)
+        return; /* cannot happen for a model accepted at creation */
+    r->stats.inferences++;
+    decide(r, s, b, f, fn, ctx);
+}
+
+/* ---- public --------------------------------------------------------------- */
+
+int sk_recognizer_create(sk_recognizer **out, sk_model *m,
+                         const sk_recognizer_config *cfg)
+{
+    if (!out)
+        return SK_EINVAL;
+    *out = NULL;
+    if (!m)
+        return SK_EINVAL;
+    sk_recognizer_config def;
+    if (!cfg) {
+        sk_recognizer_config_default(&def);
+        cfg = &def;
+    }
+    const sk_model_header *h = sk_model_header_get(m);
+    int D = sk_features_dim(&h->features);
+    if (D <= 0 || D != h->arch.input || h->arch.window < 1 || h->arch.classes < 2 ||
+        h->arch.classes > SK_MAX_CLASSES || !sk_model_infer_kernels(m))
+        return SK_EINVAL;
+    float smooth = cfg->smooth < 0 ? h->post.smooth : cfg->smooth;
+    float threshold = cfg->threshold < 0 ? h->post.threshold : cfg->threshold;
+    int min_frames = cfg->min_frames < 0 ? h->post.min_frames : cfg->min_frames;
+    int refractory = cfg->refractory < 0 ? h->post.refractory : cfg->refractory;
+    int decide_every = cfg->decide_every ? cfg->decide_every : 1;
+    int max_streams = cfg->max_streams ? cfg->max_streams : SK_RECOGNIZER_STREAMS;
+    int gap = cfg->gap_frames == 0 ? SK_RECOGNIZER_GAP
+            : cfg->gap_frames < 0 ? 0 : cfg->gap_frames;
+    if (!(smooth >= 0.0f && smooth < 1.0f) || !(threshold >= 0.0f && threshold <= 1.0f) ||
+        min_frames < 0 || refractory < 0 || decide_every < 1 || max_streams < 1 ||
+        max_streams > SK_RECOGNIZER_MAX_STREAMS || gap > SK_RECOGNIZER_MAX_GAP ||
+        cfg->max_bodies < 0 || cfg->streaming > 0)
+        return SK_EINVAL;
+    long max_bodies = cfg->max_bodies ? cfg->max_bodies : (long)max_streams * SK_MAX_BODIES;
+    if (max_bodies > (long)SK_RECOGNIZER_MAX_STREAMS * SK_MAX_BODIES)
+        return SK_EINVAL;
+
+    sk_recognizer *r = calloc(1, sizeof *r);
+    if (!r)
+        return SK_ENOMEM;
+    r->model = m;
+    r->hdr = h;
+    r->W = h->arch.window;
+    r->C = D;
+    r->K = h->arch.classes;
+    r->fc = h->features;
+    r->smooth = smooth;
+    r->threshold = threshold;
+    r->min_frames = min_frames ? min_frames : 1;
+    r->refractory = refractory;
+    r->decide_every = decide_every;
+    r->gap_frames = gap;
+    r->max_streams = max_streams;
+    r->max_bodies = (int)max_bodies;
+
+    uint32_t tsize = 1;
+    while (tsize < 2u * (uint32_t)max_streams)
+        tsize <<= 1;
+    r->table_mask = tsize - 1;
+    r->streams = calloc((size_t)max_streams, sizeof *r->streams);
+    r->table = malloc((size_t)tsize * sizeof *r->table);
+    r->bodies = calloc((size_t)max_bodies, sizeof *r->bodies);
+    r->x = malloc((size_t)r->W * r->C * sizeof *r->x);
+    r->p = calloc((size_t)r->K, sizeof *r->p);
+    r->zeros = calloc((size_t)r->K, sizeof *r->zeros);
+    if (!r->streams || !r->table || !r->bodies || !r->x || !r->p || !r->zeros)
+        goto fail;
+    for (uint32_t i = 0; i < tsize; i++)
+        r->table[i] = -1;
+    for (int i = 0; i < r->max_bodies; i++) {
+        rbody *b = &r->bodies[i];
+        b->ring = calloc((size_t)r->W, sizeof *b->ring);
+        b->ptrs = malloc(2 * (size_t)r->W * sizeof *b->ptrs);
+        b->ps = calloc((size_t)r->K, sizeof *b->ps);
+        b->last = malloc((size_t)r->K * sizeof *b->last);
+        if (!b->ring || !b->ptrs || !b->ps || !b->last)
+            goto fail;
+        for (int t = 0; t < r->W; t++)
+            b->ptrs[t] = b->ptrs[t + r->W] = &b->ring[t];
+        b->next_free = i + 1 < r->max_bodies ? i + 1 : -1;
+    }
+    r->free_body = r->max_bodies > 0 ? 0 : -1;
+    *out = r;
+    return 0;
+fail:
+    sk_recognizer_destroy(r);
+    return SK_ENOMEM;
+}
+
+void sk_recognizer_destroy(sk_recognizer *r)
+{
+    if (!r)
+        return;
+    if (r->bodies)
+        for (int i = 0; i < r->max_bodies; i++) {
+            free(r->bodies[i].ring);
+            free((void *)r->bodies[i].ptrs);
+            free(r->bodies[i].ps);
+            free(r->bodies[i].last);
+        }
+    free(r->bodies);
+    free(r->streams);
+    free(r->table);
+    free(r->x);
+    free(r->p);
+    free(r->zeros);
+    free(r);
+}
+
+void sk_recognizer_settings(const sk_recognizer *r, sk_postproc_config *post,
+                            int *decide_every)
+{
+    if (post) {
+        post->smooth = r->smooth;
+        post->threshold = r->threshold;
+        post->min_frames = r->min_frames;
+        post->refractory = r->refractory;
+    }
+    if (decide_every)
+        *decide_every = r->decide_every;
+}
+
+int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
+                       sk_event_fn on_event, void *ctx)
+{
+    if (!r || !f)
+        return SK_EINVAL;
+    r->stats.frames++;
+    if (f->joint_set != r->fc.joint_set || f->nbodies > SK_MAX_BODIES) {
+        r->stats.dropped++;
+        return SK_EINVAL;
+    }
+    int si = stream_find(r, stream);
+    if (si < 0 && (si = stream_add(r, stream)) < 0) {
+        r->stats.dropped++;
+        return SK_ELIMIT;
+    }
+    rstream *s = &r->streams[si];
+    /* Frames lost in flight (a forward jump of the sequence) count as frames
+     * every body of the stream missed; a backward jump is a restarted sender. */
+    int64_t lost = 0;
+    if (s->have_seq && f->seq > s->last_seq + 1) {
+        uint64_t d = f->seq - s->last_seq - 1;
+        lost = d > (uint64_t)SK_RECOGNIZER_MAX_GAP + 1 ? SK_RECOGNIZER_MAX_GAP + 1
+                                                       : (int64_t)d;
+    }
+    s->have_seq = 1;
+    s->last_seq = f->seq;
+    for (int k = 0; k < s->nbodies; k++)
+        r->bodies[s->body[k]].seen = 0;
+
+    for (int j = 0; j < f->nbodies; j++) {
+        const sk_body *pose = &f->bodies[j];
+        int k = 0;
+        while (k < s->nbodies && r->bodies[s->body[k]].id != pose->id)
+            k++;
+        rbody *b;
+        if (k < s->nbodies) {
+            b = &r->bodies[s->body[k]];
+            if (b->seen)
+                continue; /* the same id twice in one frame: keep the first */
+            int64_t missed = b->missing + lost;
+            if (missed > r->gap_frames) {
+                /* Gone too long: its action ended; a fresh window. */
+                if (b->label)
+                    emit(r, SK_EVENT_END, b->label, b->ps[b->label], s->id, b->id,
+                         f->seq, f->arrival_us, on_event, ctx);
+                body_restart(r, b);
+                r->stats.resets++;
+            } else if (missed > 0 && b->filled > 0) {
+                const sk_body *last = &b->ring[b->head];
+                for (int64_t t = 0; t < missed; t++)
+                    ring_push(r, b, last); /* bridged: no decision on them */
+                r->stats.bridged += (uint64_t)missed;
+            }
+        } else {
+            if (s->nbodies == SK_MAX_BODIES) {
+                /* Full of bodies not seen yet in this frame: drop the one
+                 * missing longest to make room. */
+                int worst = -1;
+                for (int q = 0; q < s->nbodies; q++) {
+                    rbody *o = &r->bodies[s->body[q]];
+                    if (!o->seen && (worst < 0 || o->missing > r->bodies[s->body[worst]].missing))
+                        worst = q;
+                }
+                if (worst < 0) {
+                    r->stats.bodies_refused++;
+                    continue;
+                }
+                body_drop(r, s, worst, f->seq, f->arrival_us, on_event, ctx);
+            }
+            int bi = body_alloc(r, pose->id);
+            if (bi < 0) {
+                r->stats.bodies_refused++;
+                continue;
+            }
+            s->body[s->nbodies++] = bi;
+            b = &r->bodies[bi];
+        }
+        b->seen = 1;
+        b->missing = 0;
+        body_frame(r, s, b, pose, f, on_event, ctx);
+    }
+    /* Bodies not in this frame: missing one more (plus the lost) frames. */
+    for (int k = 0; k < s->nbodies;) {
+        rbody *b = &r->bodies[s->body[k]];
+        if (b->seen) {
+            k++;
+            continue;
+        }
+        b->missing += 1 + (int)lost;
+        if (b->missing > r->gap_frames) {
+            body_drop(r, s, k, f->seq, f->arrival_us, on_event, ctx);
+            r->stats.resets++;
+            continue; /* body_drop moved the last body into slot k */
+        }
+        k++;
+    }
+    return 0;
+}
+
+void sk_recognizer_end_stream(sk_recognizer *r, uint32_t stream,
+                              sk_event_fn on_event, void *ctx)
+{
+    if (!r)
+        return;
+    int si = stream_find(r, stream);
+    if (si < 0)
+        return;
+    rstream *s = &r->streams[si];
+    while (s->nbodies > 0)
+        body_drop(r, s, s->nbodies - 1, s->last_seq, 0, on_event, ctx);
+    stream_remove(r, si);
+}
+
+void sk_recognizer_end_all(sk_recognizer *r, sk_event_fn on_event, void *ctx)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->max_streams; i++)
+        if (r->streams[i].used)
+            sk_recognizer_end_stream(r, r->streams[i].id, on_event, ctx);
+}
+
+int sk_recognizer_body_state(const sk_recognizer *r, uint32_t stream,
+                             uint32_t body, sk_body_state *st)
+{
+    if (!r || !st)
+        return SK_EINVAL;
+    int si = stream_find(r, stream);
+    if (si < 0)
+        return SK_ENOTFOUND;
+    const rstream *s = &r->streams[si];
+    for (int k = 0; k < s->nbodies; k++) {
+        const rbody *b = &r->bodies[s->body[k]];
+        if (b->id != body)
+            continue;
+        st->label = b->label;
+        st->confidence = b->decided ? b->ps[b->label] : 0.0f;
+        st->frames = b->filled < r->W ? (int)b->filled : r->W;
+        st->probs = b->decided ? b->ps : r->zeros;
+        return 0;
+    }
+    return SK_ENOTFOUND;
+}
+
+void sk_recognizer_get_stats(const sk_recognizer *r, sk_recognizer_stats *st)
+{
+    if (r && st)
+        *st = r->stats;
+}
