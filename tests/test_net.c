@@ -1021,6 +1021,144 @@ out:
     free(c);
 }
 
+/* A receiver that stops reading: the sender's queue fills, frames are
+ * dropped and counted, no call blocks; every frame the sender counts as sent
+ * arrives once the receiver reads again. */
+static void test_slow_receiver(void)
+{
+    collect *c = coll_new();
+    sk_receiver *r = receiver(SK_NET_LISTEN, 0, SK_PROTO_AUTO, 0);
+    if (!r)
+        goto out;
+    sk_sender *s = sender(sk_receiver_port(r), SK_PROTO_BINARY, 0, 0, 0, 0);
+    if (!s) {
+        sk_receiver_destroy(r);
+        goto out;
+    }
+    CHECK_EQ_INT(wait_ready(s, NULL, c), 0); /* connected (the kernel accepts) */
+    sk_frame f;
+    sk_sender_stats ss;
+    int n = 0;
+    /* ~2 KB frames, never read: the socket buffers and then the 64 KB
+     * queue fill up. Stop at the first drop (bounded: 100 MB at most). */
+    do {
+        make_frame(&f, (uint64_t)n++, 6, SK_JOINTSET_KINECT2);
+        sk_sender_send(s, &f);
+        sk_sender_get_stats(s, &ss);
+    } while (ss.dropped == 0 && n < 50000);
+    CHECK(ss.dropped > 0);
+    CHECK(ss.queued_bytes > 0);
+    CHECK_EQ_INT(sk_sender_flush(s, 0), SK_ETIMEDOUT);
+    CHECK_EQ_INT(sk_sender_wait_ready(s, 0), SK_ETIMEDOUT);
+    /* The receiver reads again: everything queued goes out. */
+    int64_t end = deadline();
+    while (sk_sender_flush(s, 0) != 0 && sk_now_us() < end)
+        sk_receiver_poll(r, 1, on_frame, c);
+    CHECK_EQ_INT(sk_sender_flush(s, 0), 0);
+    /* one more frame after the hole, so that the receiver can see it */
+    CHECK_EQ_INT(wait_ready(s, r, c), 0);
+    make_frame(&f, (uint64_t)n++, 6, SK_JOINTSET_KINECT2);
+    CHECK_EQ_INT(sk_sender_send(s, &f), 0);
+    end = deadline();
+    while (sk_sender_flush(s, 0) != 0 && sk_now_us() < end)
+        sk_receiver_poll(r, 1, on_frame, c);
+    sk_sender_get_stats(s, &ss);
+    CHECK_EQ_INT(ss.frames, (uint64_t)n);
+    CHECK_EQ_INT(ss.frames, ss.sent + ss.dropped);
+    pump(r, s, c, (int)ss.sent);
+    pump_for(r, s, c, 20);
+    CHECK_EQ_INT(c->n, ss.sent);
+    sk_receiver_stats rs;
+    sk_receiver_get_stats(r, &rs);
+    CHECK_EQ_INT(rs.seq_gaps, ss.dropped); /* the receiver sees the holes */
+    CHECK_EQ_INT(rs.parse_errors, 0);
+    sk_sender_destroy(s);
+    sk_receiver_destroy(r);
+out:
+    free(c);
+}
+
+/* A listening sensor serves several receivers: each gets every frame. */
+static void test_sender_fanout(void)
+{
+    collect *c1 = coll_new(), *c2 = coll_new();
+    sk_receiver *r1 = NULL, *r2 = NULL;
+    sk_sender *s = sender(0, SK_PROTO_TEXT, 0, 1, 0, 0);
+    if (!s)
+        goto out;
+    sk_receiver_config rc = {0};
+    char err[256];
+    rc.mode = SK_NET_CONNECT;
+    rc.port = sk_sender_port(s);
+    CHECK_EQ_INT(sk_receiver_create(&r1, &rc, err, sizeof err), 0);
+    CHECK_EQ_INT(sk_receiver_create(&r2, &rc, err, sizeof err), 0);
+    if (!r1 || !r2)
+        goto out;
+    sk_sender_stats ss;
+    int64_t end = deadline();
+    do {
+        sk_receiver_poll(r1, 1, on_frame, c1);
+        sk_receiver_poll(r2, 1, on_frame, c2);
+        sk_sender_poll(s, 1);
+        sk_sender_get_stats(s, &ss);
+    } while (ss.links < 2 && sk_now_us() < end);
+    CHECK_EQ_INT(ss.links, 2);
+    int n = 100;
+    for (int i = 0; i < n; i++) {
+        make_frame(&sent[i], (uint64_t)i, 1, SK_JOINTSET_KINECT1);
+        CHECK_EQ_INT(sk_sender_wait_ready(s, 1000), 0);
+        CHECK_EQ_INT(sk_sender_send(s, &sent[i]), 0);
+        sk_receiver_poll(r1, 0, on_frame, c1);
+        sk_receiver_poll(r2, 0, on_frame, c2);
+    }
+    end = deadline();
+    while ((c1->n < n || c2->n < n) && sk_now_us() < end) {
+        sk_sender_poll(s, 0);
+        sk_receiver_poll(r1, 1, on_frame, c1);
+        sk_receiver_poll(r2, 1, on_frame, c2);
+    }
+    check_exact(c1, sent, n, 1);
+    check_exact(c2, sent, n, 1);
+    sk_sender_get_stats(s, &ss);
+    CHECK_EQ_INT(ss.sent, 2 * n);
+    CHECK_EQ_INT(ss.dropped, 0);
+out:
+    sk_receiver_destroy(r1);
+    sk_receiver_destroy(r2);
+    sk_sender_destroy(s);
+    free(c1);
+    free(c2);
+}
+
+/* IPv6 loopback, where the machine has it. */
+static void test_ipv6(void)
+{
+    collect *c = coll_new();
+    sk_receiver_config rc = {0};
+    sk_receiver *r = NULL;
+    char err[256];
+    rc.host = "::1";
+    if (sk_receiver_create(&r, &rc, err, sizeof err) != 0) {
+        printf("     (no IPv6 loopback here: %s)\n", err);
+        goto out;
+    }
+    sk_sender_config sc = {0};
+    sk_sender *s = NULL;
+    sc.host = "::1";
+    sc.port = sk_receiver_port(r);
+    CHECK_EQ_INT(sk_sender_create(&s, &sc, err, sizeof err), 0);
+    if (s) {
+        send_frames(s, r, c, sent, 10, 1, SK_JOINTSET_KINECT2);
+        sk_sender_flush(s, 1000);
+        pump(r, s, c, 10);
+        check_exact(c, sent, 10, 0);
+        sk_sender_destroy(s);
+    }
+    sk_receiver_destroy(r);
+out:
+    free(c);
+}
+
 /* Configuration errors are reported, not crashed on. */
 static void test_config(void)
 {
@@ -1076,5 +1214,8 @@ int main(void)
     RUN(test_idle_crowd);
     RUN(test_conn_limit);
     RUN(test_emfile);
+    RUN(test_slow_receiver);
+    RUN(test_sender_fanout);
+    RUN(test_ipv6);
     return check_report();
 }
