@@ -32,9 +32,10 @@
  *   run  = number of consecutive decisions with this same cand;
  *   the current label D changes to cand once run >= min_frames: D != 0
  *   emits SK_EVENT_END(D); cand != 0 emits SK_EVENT_START(cand), unless cand
- *   was last decided fewer than `refractory` frames ago (then D stays 0
- *   until the refractory period is over, and cand starts if it still holds).
- * So one sustained action gives one START and one END.
+ *   was last decided (or last suppressed) at most `refractory` frames ago:
+ *   then D stays 0 and cand stays suppressed for as long as it holds.
+ * So one sustained action gives one START and one END, even when its
+ * decision flickers off for fewer than `refractory` frames.
  */
 #ifndef SKELACT_RECOGNIZER_H
 #define SKELACT_RECOGNIZER_H

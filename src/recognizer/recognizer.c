@@ -252,12 +252,18 @@ static void decide(sk_recognizer *r, rstream *s, rbody *b, const sk_frame *f,
              f->arrival_us, fn, ctx);
         b->label = 0;
     }
-    if (cand && (b->last[cand] < 0 || now - b->last[cand] > r->refractory)) {
-        b->label = cand;
+    if (!cand)
+        return;
+    if (b->last[cand] >= 0 && now - b->last[cand] <= r->refractory) {
+        /* Too soon after the last time: the same action flickering. It
+         * stays suppressed while it holds. */
         b->last[cand] = now;
-        emit(r, SK_EVENT_START, cand, b->ps[cand], s->id, b->id, f->seq,
-             f->arrival_us, fn, ctx);
+        return;
     }
+    b->label = cand;
+    b->last[cand] = now;
+    emit(r, SK_EVENT_START, cand, b->ps[cand], s->id, b->id, f->seq, f->arrival_us,
+         fn, ctx);
 }
 
 /* A new pose of body b (already bridged): ring, then maybe a decision. */
