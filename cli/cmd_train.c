@@ -23,9 +23,14 @@ static void usage(FILE *out)
         "  [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
         "  [--ensemble N]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
+        "Defaults: gru, hidden 64, layers 2, window 32 (msr) / 30, epochs 60,\n"
+        "batch 16, lr 3e-3 (3 warmup epochs, cosine decay), weight decay 1e-2,\n"
+        "dropout 0.5, clip 5, ema 0.99, patience 20, threads 2, aug\n"
+        "rotate=15,scale=0.2,jitter=0.01 (+ crop=0.3,warp=0.3 for msr).\n"
         "LIST: subject numbers such as 1,3,5-7. SPEC: comma-separated key=value\n"
         "with keys rotate (degrees), scale, jitter (metres), crop, warp, mirror\n"
-        "(probability). Mirroring labelled data needs --mirror (labels are\n"
+        "(probability); keys not given keep their defaults, --aug none turns\n"
+        "all off. Mirroring labelled data needs --mirror (labels are\n"
         "symmetric) or --mirror-map (pairs of labels that swap). --ema D keeps an\n"
         "exponential moving average of the weights (decay D per step, e.g. 0.99)\n"
         "and validates and writes it instead of the raw weights. --ensemble N (gru,\n"
@@ -106,9 +111,9 @@ int sk_cmd_train(int argc, char **argv)
 {
     const char *data = NULL, *fmt = NULL, *subj = NULL, *vsubj = NULL,
                *arch_name = "gru", *out = NULL, *aug_spec = NULL, *mmap = NULL;
-    int hidden = 64, layers = 1, kernel = 3, window = -1, epochs = 60, batch = 32,
+    int hidden = 64, layers = 2, kernel = 3, window = -1, epochs = 60, batch = 16,
         threads = 2, patience = 20, ensemble = 1, warmup = 3, mirror_sym = 0, no_rotate = 0;
-    double lr = 3e-3, wd = 1e-2, dropout = 0.2, clip = 5.0, seed_d = 1, ema = 0.0;
+    double lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -216,11 +221,11 @@ int sk_cmd_train(int argc, char **argv)
     sk__augment_none(&cfg.aug);
     /* Defaults: rotation, anisotropic scale, jitter; for clips crop + warp. */
     cfg.aug.rotate = (float)(15.0 * 3.14159265358979 / 180.0);
-    cfg.aug.scale = 0.1f;
-    cfg.aug.jitter = 0.005f;
+    cfg.aug.scale = 0.2f;
+    cfg.aug.jitter = 0.01f;
     if (format == SK_FORMAT_MSR) {
-        cfg.aug.crop = 0.15f;
-        cfg.aug.warp = 0.2f;
+        cfg.aug.crop = 0.3f;
+        cfg.aug.warp = 0.3f;
     }
     if (aug_spec && parse_aug(aug_spec, &cfg.aug))
         return cli_usage_error("train", "bad --aug '%s' (see --help)", aug_spec);

@@ -138,7 +138,8 @@ double sk_infer_peak_flops(double seconds);
  * size (hip centre to shoulder centre), optionally rotated about the vertical
  * (y) axis so that the hips (left -> right, projected on x-z) lie along +x,
  * i.e. the body faces the sensor; then, with velocity on, the difference to
- * the previous frame's normalised joints (0 for a window's first frame).
+ * the previous frame's normalised joints times SK_FEATURE_VEL_GAIN (10; see
+ * src/nn/features.c) (0 for a window's first frame).
  * The size and the rotation are measured once per window (sk_feature_norm),
  * so a noisy frame does not make the whole body jump. Never NaN: non-finite
  * coordinates count as 0, a degenerate size falls back to a typical one and
