@@ -178,7 +178,8 @@ void sk_receiver_destroy(sk_receiver *r);
  * Returns the number of frames delivered (>= 0), or a negative SK_E* code
  * on a failure of the receiver itself (a listening socket that broke, SK_EIO;
  * sk_receiver_errmsg says why). Peers' errors are counted, never returned.
- * on_frame may be NULL (frames are counted and discarded). Allocates nothing
+ * on_frame may be NULL (frames are counted and discarded); it must not
+ * call sk_receiver_poll or sk_receiver_destroy on r. Allocates nothing
  * once every connection slot has been used once. */
 int sk_receiver_poll(sk_receiver *r, int timeout_ms, sk_frame_fn on_frame,
                      void *ctx);
@@ -271,14 +272,16 @@ int sk_sender_send(sk_sender *s, const sk_frame *f);
  * socket broke. */
 int sk_sender_poll(sk_sender *s, int timeout_ms);
 
-/* Wait up to timeout_ms until every queue has been written to the kernel.
+/* Wait up to timeout_ms (<0: no limit) until every queue has been written
+ * to the kernel.
  * Returns 0 when all queues are empty (also when no link is up: nothing is
  * waiting), SK_ETIMEDOUT otherwise. */
 int sk_sender_flush(sk_sender *s, int timeout_ms);
 
-/* Wait up to timeout_ms until a frame sent now would be queued whole: a
- * link is up (connect: connected; listen: a receiver connected; seed
- * connect: no per-frame connection in flight and the backoff delay over)
+/* Wait up to timeout_ms (<0: no limit) until a frame sent now would be
+ * queued whole: a link is up (connect: connected; listen: a receiver
+ * connected; seed listen: a receiver waiting for a frame; seed connect: no
+ * per-frame connection in flight and the backoff delay over; udp: always)
  * and every up link's queue has room for the largest frame. Returns 0 when
  * ready, SK_ETIMEDOUT otherwise. A replay loop that must lose nothing calls
  * this before each sk_sender_send(). */
