@@ -283,7 +283,7 @@ badargs record_noout record --listen 127.0.0.1:9
 badargs record_nolisten record --out "$TMP/x.skrec"
 badargs record_dir record --listen 127.0.0.1:9 --out /nonexistent/dir/x.skrec
 badargs record_frames record --listen 127.0.0.1:9 --out "$TMP/x.skrec" --frames -3
-grep -q 'models are not supported by this build yet' <(timeout 10 "$BIN" recognize --listen 127.0.0.1:9 --model m 2>&1) &&
+grep -q '^skelact recognize: m: ' <(timeout 10 "$BIN" recognize --listen 127.0.0.1:9 --model m 2>&1) &&
     ok "recognize --model: clear message" || bad "recognize --model: message"
 
 # ---- --help: exit 0, mentions the options -------------------------------------

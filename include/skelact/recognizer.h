@@ -141,6 +141,13 @@ void sk_recognizer_end_stream(sk_recognizer *r, uint32_t stream,
                               sk_event_fn on_event, void *ctx);
 /* sk_recognizer_end_stream for every stream (on exit). */
 void sk_recognizer_end_all(sk_recognizer *r, sk_event_fn on_event, void *ctx);
+/* sk_recognizer_end_stream for every stream whose last frame arrived
+ * (frame->arrival_us, sk_now_us clock) before before_us: streams whose peer
+ * left without the receiver saying so. Streams of frames without an arrival
+ * time are never idle. O(max_streams): call it a few times a second, not
+ * per frame. */
+void sk_recognizer_end_idle(sk_recognizer *r, int64_t before_us,
+                            sk_event_fn on_event, void *ctx);
 
 /* What the recognizer currently thinks of one body (for eval and the live
  * viewer). probs is borrowed: K floats, valid until the next push. Returns 0,

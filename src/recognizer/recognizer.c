@@ -33,6 +33,7 @@ typedef struct rstream {
     uint32_t id;
     int have_seq;
     uint64_t last_seq;
+    int64_t last_us;      /* arrival time of its last frame (0: none) */
     int nbodies;
     int body[SK_MAX_BODIES]; /* indices into r->bodies */
 } rstream;
@@ -430,6 +431,7 @@ int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
     }
     s->have_seq = 1;
     s->last_seq = f->seq;
+    s->last_us = f->arrival_us;
     for (int k = 0; k < s->nbodies; k++)
         r->bodies[s->body[k]].seen = 0;
 
@@ -523,6 +525,17 @@ void sk_recognizer_end_all(sk_recognizer *r, sk_event_fn on_event, void *ctx)
         return;
     for (int i = 0; i < r->max_streams; i++)
         if (r->streams[i].used)
+            sk_recognizer_end_stream(r, r->streams[i].id, on_event, ctx);
+}
+
+void sk_recognizer_end_idle(sk_recognizer *r, int64_t before_us,
+                            sk_event_fn on_event, void *ctx)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->max_streams; i++)
+        if (r->streams[i].used && r->streams[i].last_us > 0 &&
+            r->streams[i].last_us < before_us)
             sk_recognizer_end_stream(r, r->streams[i].id, on_event, ctx);
 }
 

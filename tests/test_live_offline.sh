@@ -1,0 +1,79 @@
+#!/bin/bash
+# Live and offline agree: a PRECOG take replayed over TCP (binary) into
+# `skelact recognize --model M --events json --exit-on-eof` gives the same
+# events (label, body, frame) as `skelact eval --format precog` on the same
+# file, with the model's decision settings and with overrides. The model is
+# models/precog.model if it exists, else a small one trained here in a few
+# seconds (the check is about the code path, not the model's quality).
+. "$(dirname "$0")/stream_lib.sh"
+
+[ -d "$DATA/precog" ] || { echo "SKIP: no $DATA/precog"; exit 77; }
+MODEL=models/precog.model
+if [ ! -r "$MODEL" ]; then
+    MODEL=$TMP/small.model
+    if ! timeout 200 "$BIN" train --data "$DATA/precog" --format precog --subjects 1-3 \
+        --arch gru --hidden 16 --layers 1 --epochs 3 --seed 3 --threads 1 \
+        --out "$MODEL" >"$TMP/train.log" 2>&1; then
+        cat "$TMP/train.log"
+        bad "training a small model"
+        echo "$PASSED passed, $FAILED failed"
+        exit 1
+    fi
+fi
+echo "model $MODEL"
+
+# events FILE: "label body frame" per JSON line of FILE.
+events() {
+    sed -n 's/.*"class":\([0-9]*\),"body":\([0-9]*\),.*"frame":\([0-9]*\),.*/\1 \2 \3/p' "$1"
+}
+
+# compare NAME TAKE [decision options...]
+compare() {
+    local name=$1 take=$2
+    shift 2
+    local dir=$TMP/$name.data
+    mkdir -p "$dir"
+    ln -s "$(realpath "$DATA/precog/$take")" "$dir/$take"
+    local subject=${take##*_}
+    subject=${subject%.csv}
+    "$BIN" eval --model "$MODEL" --data "$dir" --format precog --subjects "$subject" \
+        --events-out "$TMP/$name.off" "$@" >"$TMP/$name.eval" 2>&1
+    check_eq "$name: eval exit status" "$?" 0
+    events "$TMP/$name.off" >"$TMP/$name.off.ev"
+
+    start_recognize "$name" tcp --model "$MODEL" --events json --exit-on-eof "$@" \
+        >"$TMP/$name.live" || return
+    timeout 60 "$BIN" replay "$DATA/precog/$take" --to "127.0.0.1:$PORT" --speed 0 \
+        >"$TMP/$name.replay" 2>&1
+    check_eq "$name: replay exit status" "$?" 0
+    wait_exit "$RPID" 30
+    check_eq "$name: recognize exit status" "$RC" 0
+    events "$TMP/$name.live" >"$TMP/$name.live.ev"
+
+    local n
+    n=$(wc -l <"$TMP/$name.off.ev")
+    check_gt0 "$name: eval events" "$n"
+    if cmp -s "$TMP/$name.off.ev" "$TMP/$name.live.ev"; then
+        ok "$name: live events = eval events ($n)"
+    else
+        bad "$name: live and eval events differ"
+        diff "$TMP/$name.off.ev" "$TMP/$name.live.ev" | head -20
+    fi
+    check_eq "$name: summary events" "$(value events "$TMP/$name.err")" "$n"
+    check_eq "$name: summary frames" "$(value frames "$TMP/$name.err")" "$(take_frames "$DATA/precog/$take")"
+    # Every live line carries the fields DESIGN.md names.
+    local badlines
+    badlines=$(grep -vc '^{"label":"[^"]*","class":[0-9]*,"body":[0-9]*,"stream":[0-9]*,"frame":[0-9]*,"confidence":[0-9.]*,"latency_us":[0-9]*}$' "$TMP/$name.live")
+    check_eq "$name: JSON lines well-formed" "$badlines" 0
+}
+
+compare defaults Seq1_7.csv
+compare overrides Seq3_8.csv --threshold 0.4 --min-frames 2 --refractory 20 --smooth 0.3 --decide-every 2
+
+# The eval summary matches its own event list: hits + false alarms = events.
+h=$(sed -n 's/.*hits \([0-9]*\).*false alarms \([0-9]*\).*/\1 \2/p' "$TMP/defaults.eval" | head -1)
+n=$(wc -l <"$TMP/defaults.off.ev")
+check_eq "eval: hits + false alarms = events listed" "$(( ${h% *} + ${h#* } ))" "$n"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
