@@ -42,11 +42,13 @@ struct sk__infer {
     float *col;    /* tcn: (W, ksize * max(C, Hp)) im2col rows */
     float *tmp;    /* (max over layers of cin * Np) unpacked staging */
     int *rows;     /* tcn: (L, W) times layer l must output, oldest first */
-    /* gru/lstm: input projection rows [0, r0) are computed before a layer's
-     * recurrence; rows [r0, W) in blocks (units) overlapped with its first
-     * steps' matrix-vector products, up to per_step blocks a step. */
-    int r0, per_step, nunits;
-    sk__mm_unit *units;
+    /* gru/lstm: a layer's input projection rows [r0, W) are computed in
+     * blocks (units) overlapped with its first steps' matrix-vector
+     * products, up to per_step blocks a step; rows [0, r0) (units_pre)
+     * overlapped with the previous layer's later steps, or, for layer 0,
+     * computed before the recurrence. */
+    int r0, per_step, nunits, nunits_pre;
+    sk__mm_unit *units, *units_pre;
     int nrows[SK__MAX_LAYERS];
     float *block;  /* the one allocation all float buffers live in */
 };
@@ -250,14 +252,20 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
                 }
         s->per_step = per_step;
         s->nunits = panels * ((s->W - s->r0 + 2) / 3);
-        s->units = calloc((size_t)(s->nunits ? s->nunits : 1), sizeof *s->units);
-        if (!s->units)
+        s->nunits_pre = s->nunits ? panels * ((s->r0 + 2) / 3) : 0;
+        s->units = calloc((size_t)s->nunits + 1, sizeof *s->units);
+        s->units_pre = calloc((size_t)s->nunits_pre + 1, sizeof *s->units_pre);
+        if (!s->units || !s->units_pre)
             goto fail;
-        int n_u = 0;
-        for (int q = 0; q < panels && s->nunits; q++)
+        int n_u = 0, n_p = 0;
+        for (int q = 0; q < panels && s->nunits; q++) {
             for (int r = s->r0; r < s->W; r += 3)
                 s->units[n_u++] = (sk__mm_unit){r, s->W - r < 3 ? s->W - r : 3,
                                                 q * k->nr_mm};
+            for (int r = 0; r < s->r0; r += 3)
+                s->units_pre[n_p++] = (sk__mm_unit){r, s->r0 - r < 3 ? s->r0 - r : 3,
+                                                    q * k->nr_mm};
+        }
     }
 
     /* Multiply-adds actually done per window (true sizes, not padded). */
@@ -278,6 +286,7 @@ fail:
     free(s->block);
     free(s->rows);
     free(s->units);
+    free(s->units_pre);
     free(s);
     return SK_ENOMEM;
 }
@@ -294,6 +303,7 @@ void sk__infer_free(sk_model *m)
     free(m->infer->block);
     free(m->infer->rows);
     free(m->infer->units);
+    free(m->infer->units_pre);
     free(m->infer);
     m->infer = NULL;
 }
@@ -330,11 +340,21 @@ static const float *rnn_forward(struct sk__infer *s, const float *x)
     const sk__kernels *k = s->k;
     const float *in = x;
     int lda = s->C, Hp = s->Hp, Np = s->Np, W = s->W;
+    int pre = 0; /* units_pre of this layer already done by the last one */
     float *out = NULL;
     for (int l = 0; l < s->L; l++) {
         out = s->seq[l & 1];
         int cin = s->cin[l], next = 0;
-        k->matmul(s->gi, Np, in, lda, s->w_ih[l], s->b_ih[l], s->r0, cin, Np);
+        if (pre == 0) /* rows [0, r0) of the projection, unless begun */
+            k->matmul(s->gi, Np, in, lda, s->w_ih[l], s->b_ih[l], s->r0, cin, Np);
+        for (; pre > 0 && pre < s->nunits_pre; pre++) { /* and finish them */
+            const sk__mm_unit *u = &s->units_pre[pre];
+            k->matmul(s->gi + (size_t)u->row * Np + u->col, Np,
+                      in + (size_t)u->row * lda, lda,
+                      s->w_ih[l] + (size_t)u->col * cin, s->b_ih[l] + u->col,
+                      u->rows, cin, k->nr_mm);
+        }
+        pre = 0;
         if (s->arch == SK_ARCH_LSTM)
             memset(s->cell, 0, (size_t)Hp * sizeof(float));
         for (int t = 0; t < W; t++) {
@@ -345,11 +365,22 @@ static const float *rnn_forward(struct sk__infer *s, const float *x)
             } else {
                 int nu = s->nunits - next < s->per_step ? s->nunits - next
                                                         : s->per_step;
-                if (nu > 0)
+                int np = s->nunits_pre - pre < s->per_step ? s->nunits_pre - pre
+                                                              : s->per_step;
+                if (nu > 0) {
                     k->matvec_mm(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np,
                                  s->gi, Np, in, lda, s->w_ih[l], s->b_ih[l],
                                  cin, s->units + next, nu);
-                else
+                } else if (l + 1 < s->L && t > s->r0 && np > 0) {
+                    /* The next layer's first rows: their inputs, this
+                     * layer's outputs 0..r0-1, are final; its rows of gi
+                     * are consumed. */
+                    k->matvec_mm(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np,
+                                 s->gi, Np, out, Hp, s->w_ih[l + 1],
+                                 s->b_ih[l + 1], s->cin[l + 1],
+                                 s->units_pre + pre, np);
+                    pre += np;
+                } else
                     k->matvec(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np);
                 next += nu;
                 memcpy(h, h - Hp, (size_t)Hp * sizeof(float));
