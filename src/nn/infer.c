@@ -3,10 +3,16 @@
  *
  * Per layer of gru/lstm: the input projection of all W steps is one matrix
  * product (W, C_l) @ (C_l, G*H) + b_ih; the recurrence is one matrix-vector
- * product h @ W_hh^T + b_hh per step, then the gate arithmetic. Per layer of
- * tcn: only the steps the last step depends on are computed (the receptive
- * field narrows from the top layer down, as a streaming implementation
- * would), each as one row of an im2col matrix product.
+ * product h @ W_hh^T + b_hh per step, then the gate arithmetic. W_hh is
+ * larger than L1, so each step's matrix-vector product runs at L2 bandwidth
+ * with the FMA units half idle: the projection's rows r0..W-1 are therefore
+ * computed in small blocks inside the first steps' matrix-vector products
+ * (kernels.h: matvec_mm), and the next layer's rows 0..r0-1 inside this
+ * layer's later steps; only layer 0's first r0 rows run on their own.
+ *
+ * Per layer of tcn: only the steps the last step depends on are computed
+ * (the receptive field narrows from the top layer down, as a streaming
+ * implementation would), each as one row of an im2col matrix product.
  *
  * The weights are read from a packed copy (kernels.h: panels, hidden sizes
  * padded to the kernel set's vector width with zero weights, so the padded
