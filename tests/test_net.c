@@ -1159,6 +1159,46 @@ out:
     free(c);
 }
 
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig)
+{
+    (void)sig;
+    got_signal = 1;
+}
+
+/* A signal ends an endless wait, so a caller can check its stop flag. */
+static void test_signal(void)
+{
+    sk_receiver *r = receiver(SK_NET_LISTEN, 0, SK_PROTO_AUTO, 0);
+    sk_sender *s = sender(0, SK_PROTO_BINARY, 0, 1, 0, 0);
+    if (!r || !s)
+        goto out;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGUSR1, &sa, &old);
+    for (int k = 0; k < 2; k++) {
+        got_signal = 0;
+        pid_t pid = fork();
+        if (pid == 0) { /* signal every 50 ms: one may come before the wait */
+            for (int i = 0; i < 200; i++) {
+                usleep(50000);
+                kill(getppid(), SIGUSR1);
+            }
+            _exit(0);
+        }
+        int rc = k == 0 ? sk_receiver_poll(r, -1, NULL, NULL) : sk_sender_poll(s, -1);
+        CHECK_EQ_INT(rc, 0);
+        CHECK(got_signal);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    sigaction(SIGUSR1, &old, NULL);
+out:
+    sk_receiver_destroy(r);
+    sk_sender_destroy(s);
+}
+
 /* Configuration errors are reported, not crashed on. */
 static void test_config(void)
 {
@@ -1217,5 +1257,6 @@ int main(void)
     RUN(test_slow_receiver);
     RUN(test_sender_fanout);
     RUN(test_ipv6);
+    RUN(test_signal);
     return check_report();
 }
