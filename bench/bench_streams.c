@@ -1,0 +1,357 @@
+/* How many 30-fps streams (one body each) one core sustains with a decision
+ * every frame while the p99 frame-to-decision latency stays under 5 ms.
+ *
+ * For each model (the reference shapes of DESIGN.md with random weights:
+ * gru 120 -> 128 x 2, tcn 120 -> 128 x 4 kernel 3; window 30, 9 classes;
+ * and models/precog.model when it exists):
+ *   1. cost: the recognizer's per-frame cost (sk_recognizer_push of one
+ *      body, windows full, a decision every frame), thread CPU time, over
+ *      64 streams fed PRECOG frames;
+ *   2. an estimate N = 0.9 * 33,333 us / mean cost;
+ *   3. verification in real time: N streams in one thread, each fed a frame
+ *      every 33.3 ms of wall-clock time (their phases spread evenly), for
+ *      --seconds; a frame's latency is the time from when it was due
+ *      (its arrival) to the end of its sk_recognizer_push (its decision;
+ *      an event is emitted inside the push). N passes if the p99 latency is
+ *      under 5 ms. From the estimate the search steps up (x1.1) while it
+ *      passes, down (x0.9) while it fails, and prints the largest N that
+ *      passed.
+ * The machine may be shared: the cost is thread CPU time, the verification
+ * is wall-clock (other processes' load makes it pessimistic).
+ *
+ *   build/bench_streams [--seconds S] [--model M] [--only gru|tcn|file]
+ *                       [--n N (verify this N only)] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "skelact/data.h"
+#include "skelact/recognizer.h"
+
+#ifndef SK_DATA_DIR
+#define SK_DATA_DIR "../shared/data"
+#endif
+
+#define PERIOD_US 33333     /* 30 fps */
+#define P99_LIMIT_US 5000   /* the target's latency bound */
+#define COST_STREAMS 64
+
+static int64_t cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static sk_take take; /* frames every stream replays (offset per stream) */
+static sk_frame frame;
+
+static void frame_for(int s, int64_t j)
+{
+    int n = take.nframes;
+    int i = (int)(((int64_t)s * 37 + j) % n);
+    frame = take.frames[i];
+    frame.nbodies = 1;
+    frame.bodies[0].id = 1;
+    frame.seq = (uint64_t)j;
+}
+
+static void synth_take(void)
+{
+    /* No data: a body that moves its right hand in a circle. */
+    take.nframes = 300;
+    take.frames = calloc((size_t)take.nframes, sizeof *take.frames);
+    for (int t = 0; t < take.nframes; t++) {
+        sk_frame_init(&take.frames[t], SK_JOINTSET_KINECT1);
+        take.frames[t].nbodies = 1;
+        for (int j = 0; j < 20; j++) {
+            sk_joint *jt = &take.frames[t].bodies[0].joints[j];
+            jt->x = 0.05f * (float)(j % 5);
+            jt->y = 0.1f * (float)j;
+            jt->z = 2.0f;
+            jt->state = SK_TRACK_TRACKED;
+        }
+        take.frames[t].bodies[0].joints[11].x += 0.3f * cosf(0.2f * (float)t);
+        take.frames[t].bodies[0].joints[11].y += 0.3f * sinf(0.2f * (float)t);
+    }
+}
+
+static int make_model(sk_model **m, int arch, int layers, int kernel)
+{
+    sk_model_header h;
+    memset(&h, 0, sizeof h);
+    h.arch = (sk_model_config){arch, 120, 128, layers, 9, 30, kernel};
+    sk_feature_config_default(&h.features, SK_JOINTSET_KINECT1);
+    h.post = (sk_postproc_config){0.5f, 0.6f, 3, 15};
+    h.nlabels = 9;
+    for (int k = 0; k < 9; k++)
+        snprintf(h.labels[k], SK_LABEL_LEN, "class%d", k);
+    return sk_model_create(m, &h, 42);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static sk_recognizer *make_rec(sk_model *m, int n)
+{
+    sk_recognizer_config cfg;
+    sk_recognizer_config_default(&cfg);
+    cfg.max_streams = n;
+    cfg.max_bodies = n;
+    cfg.decide_every = 1;
+    sk_recognizer *r = NULL;
+    if (sk_recognizer_create(&r, m, &cfg) != 0)
+        return NULL;
+    return r;
+}
+
+/* Mean and p99 CPU cost of one push with a decision, us. */
+static int measure_cost(sk_model *m, double *mean, double *p99, double *model_us)
+{
+    const sk_model_header *h = sk_model_header_get(m);
+    int W = h->arch.window;
+    sk_recognizer *r = make_rec(m, COST_STREAMS);
+    if (!r)
+        return -1;
+    for (int j = 0; j < W - 1; j++) /* fill the windows */
+        for (int s = 0; s < COST_STREAMS; s++) {
+            frame_for(s, j);
+            sk_recognizer_push(r, (uint32_t)s + 1, &frame, NULL, NULL);
+        }
+    int rounds = 0;
+    int64_t total = 0, t0 = cpu_us();
+    static int64_t cost[COST_STREAMS * 2000];
+    int nc = 0;
+    for (int j = W - 1; (total < 2000000 || rounds < 3) && rounds < 2000; j++, rounds++) {
+        for (int s = 0; s < COST_STREAMS; s++) {
+            frame_for(s, j);
+            int64_t a = cpu_us();
+            sk_recognizer_push(r, (uint32_t)s + 1, &frame, NULL, NULL);
+            cost[nc++] = cpu_us() - a;
+        }
+        total = cpu_us() - t0;
+    }
+    sk_recognizer_stats st;
+    sk_recognizer_get_stats(r, &st);
+    *mean = (double)total / (double)nc;
+    /* The model alone on one window, for comparison. */
+    size_t xs = (size_t)W * h->arch.input;
+    float *x = calloc(xs, sizeof *x), probs[SK_MAX_CLASSES];
+    if (x) {
+        for (size_t i = 0; i < xs; i++)
+            x[i] = 0.01f * (float)(i % 97) - 0.4f;
+        int64_t a = cpu_us();
+        int reps = 0;
+        while (cpu_us() - a < 500000 || reps < 10) {
+            sk_model_infer(m, x, probs);
+            reps++;
+        }
+        *model_us = (double)(cpu_us() - a) / reps;
+        free(x);
+    }
+    qsort(cost, (size_t)nc, sizeof *cost, cmp_i64);
+    *p99 = (double)cost[(size_t)(0.99 * (nc - 1))];
+    sk_recognizer_destroy(r);
+    if (st.inferences != (uint64_t)nc)
+        fprintf(stderr, "bench_streams: %llu inferences for %d pushes\n",
+                (unsigned long long)st.inferences, nc);
+    return 0;
+}
+
+typedef struct verdict {
+    double p50_us, p99_us, max_us;
+    long frames;
+    double cpu_share; /* CPU time / wall time of the run */
+} verdict;
+
+static void sleep_until(int64_t t)
+{
+    int64_t now = sk_now_us();
+    if (t <= now)
+        return;
+    struct timespec ts = {(time_t)((t - now) / 1000000), (long)((t - now) % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* N streams for `seconds` of stream time; latencies from due to decided.
+ * wall = 1: in real time (sleeping until each frame is due; on a shared
+ * machine other processes' load adds to the latencies). wall = 0: on a
+ * dedicated core, simulated exactly from this thread's CPU time: a clock
+ * that jumps to the next frame's due time when the core would be idle and
+ * advances by each push's measured CPU time (pushes run back to back). */
+static int verify(sk_model *m, int n, double seconds, int wall, verdict *v)
+{
+    const sk_model_header *h = sk_model_header_get(m);
+    int W = h->arch.window;
+    sk_recognizer *r = make_rec(m, n);
+    if (!r)
+        return -1;
+    /* Fill every window first (not timed): a running system is in that
+     * state; the first W-1 frames of a stream decide nothing. */
+    for (int j = 0; j < W - 1; j++)
+        for (int s = 0; s < n; s++) {
+            frame_for(s, j);
+            sk_recognizer_push(r, (uint32_t)s + 1, &frame, NULL, NULL);
+        }
+    long total = (long)(seconds * 1e6 / PERIOD_US) * n;
+    int64_t *lat = malloc((size_t)total * sizeof *lat);
+    if (!lat) {
+        sk_recognizer_destroy(r);
+        return -1;
+    }
+    int64_t start = wall ? sk_now_us() + 10000 : 0, c0 = cpu_us(), vclock = 0;
+    for (long k = 0; k < total; k++) {
+        int s = (int)(k % n);
+        int64_t j = k / n;
+        int64_t due = start + j * PERIOD_US + (int64_t)s * PERIOD_US / n;
+        frame_for(s, W - 1 + j);
+        if (wall) {
+            sleep_until(due);
+            frame.arrival_us = due;
+            sk_recognizer_push(r, (uint32_t)s + 1, &frame, NULL, NULL);
+            lat[k] = sk_now_us() - due;
+        } else {
+            if (vclock < due)
+                vclock = due; /* idle until the frame arrives */
+            frame.arrival_us = 0;
+            int64_t a = cpu_us();
+            sk_recognizer_push(r, (uint32_t)s + 1, &frame, NULL, NULL);
+            vclock += cpu_us() - a;
+            lat[k] = vclock - due;
+        }
+    }
+    int64_t cpu = cpu_us() - c0;
+    int64_t span = wall ? sk_now_us() - start : (vclock > total / n * PERIOD_US ? vclock : total / n * PERIOD_US);
+    qsort(lat, (size_t)total, sizeof *lat, cmp_i64);
+    v->frames = total;
+    v->p50_us = (double)lat[total / 2];
+    v->p99_us = (double)lat[(size_t)(0.99 * (total - 1))];
+    v->max_us = (double)lat[total - 1];
+    v->cpu_share = span > 0 ? (double)cpu / (double)span : 0;
+    free(lat);
+    sk_recognizer_destroy(r);
+    return 0;
+}
+
+static void run_model(const char *name, sk_model *m, double seconds, int only_n)
+{
+    const sk_model_header *h = sk_model_header_get(m);
+    double mean, p99, model_us = 0;
+    if (measure_cost(m, &mean, &p99, &model_us) != 0) {
+        printf("%s: cannot run\n", name);
+        return;
+    }
+    printf("%s (%s, input %d, hidden %d, layers %d, window %d, classes %d, kernels %s)\n",
+           name, sk_arch_name(h->arch.arch), h->arch.input, h->arch.hidden, h->arch.layers,
+           h->arch.window, h->arch.classes, sk_model_infer_kernels(m));
+    printf("  cost per frame (push + decision, CPU): mean %.1f us, p99 %.1f us -> "
+           "%.0f frames/s per core, %.0f streams at 30 fps by arithmetic\n"
+           "  (the model alone: %.1f us per window)\n",
+           mean, p99, 1e6 / mean, 1e6 / mean / 30.0, model_us);
+    fflush(stdout);
+    int n = only_n ? only_n : (int)(0.9 * PERIOD_US / mean);
+    if (n < 1)
+        n = 1;
+    int best = 0, tried_up = 0, tried_down = 0;
+    for (int step = 0; step < 12; step++) {
+        verdict v;
+        if (verify(m, n, seconds, 0, &v) != 0) {
+            printf("  N %d: out of memory\n", n);
+            break;
+        }
+        int pass = v.p99_us < P99_LIMIT_US;
+        printf("  N %5d streams, %.0f s on a dedicated core (CPU-time clock): %ld frames, "
+               "latency p50 %.0f us, p99 %.0f us, max %.0f us, load %.0f%% -> %s\n",
+               n, seconds, v.frames, v.p50_us, v.p99_us, v.max_us, 100 * v.cpu_share,
+               pass ? "sustained" : "NOT sustained");
+        fflush(stdout);
+        if (only_n)
+            break;
+        if (pass) {
+            if (n > best)
+                best = n;
+            if (tried_down)
+                break;
+            tried_up = 1;
+            n = (int)(n * 1.05) > n ? (int)(n * 1.05) : n + 1;
+        } else {
+            if (tried_up)
+                break;
+            tried_down = 1;
+            n = (int)(n * 0.95);
+            if (n < 1)
+                break;
+        }
+    }
+    if (!only_n)
+        printf("  => %d streams per core sustained (p99 frame-to-decision < %d us)\n", best,
+               P99_LIMIT_US);
+    else
+        best = only_n;
+    if (best > 0) {
+        /* The same N in real time, wall clock, as a check on this machine. */
+        verdict v;
+        if (verify(m, best, seconds, 1, &v) == 0)
+            printf("  N %5d streams, %.0f s in real time (wall clock, this machine as it is): "
+                   "latency p50 %.0f us, p99 %.0f us, max %.0f us, CPU %.0f%% of wall%s\n",
+                   best, seconds, v.p50_us, v.p99_us, v.max_us, 100 * v.cpu_share,
+                   v.p99_us < P99_LIMIT_US ? "" : " (over the bound: the core is shared)");
+    }
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = 3.0;
+    const char *model_path = "models/precog.model", *only = NULL;
+    int only_n = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--seconds"))
+            seconds = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--model"))
+            model_path = argv[i + 1];
+        else if (!strcmp(argv[i], "--only"))
+            only = argv[i + 1];
+        else if (!strcmp(argv[i], "--n"))
+            only_n = atoi(argv[i + 1]);
+        else {
+            fprintf(stderr, "usage: bench_streams [--seconds S] [--model M] "
+                            "[--only gru|tcn|file] [--n N]\n");
+            return 2;
+        }
+    }
+    if (seconds < 0.5)
+        seconds = 0.5;
+    char err[256], path[4096];
+    snprintf(path, sizeof path, "%s/precog/Seq1_1.csv", getenv("SK_DATA_DIR") ? getenv("SK_DATA_DIR") : SK_DATA_DIR);
+    if (sk_take_load(&take, path, SK_FORMAT_PRECOG, err, sizeof err) != 0) {
+        printf("(no PRECOG take: %s; synthetic frames)\n", err);
+        synth_take();
+    } else {
+        printf("frames: %s (%d frames, replayed with a different offset per stream)\n", path,
+               take.nframes);
+    }
+    sk_model *m = NULL;
+    if ((!only || !strcmp(only, "gru")) && make_model(&m, SK_ARCH_GRU, 2, 0) == 0) {
+        run_model("reference gru", m, seconds, only_n);
+        sk_model_destroy(m);
+    }
+    if ((!only || !strcmp(only, "tcn")) && make_model(&m, SK_ARCH_TCN, 4, 3) == 0) {
+        run_model("reference tcn", m, seconds, only_n);
+        sk_model_destroy(m);
+    }
+    if (!only || !strcmp(only, "file")) {
+        if (sk_model_load(&m, model_path, err, sizeof err) == 0) {
+            run_model(model_path, m, seconds, only_n);
+            sk_model_destroy(m);
+        } else {
+            printf("%s: not measured (%s)\n", model_path, err);
+        }
+    }
+    sk_take_free(&take);
+    return 0;
+}
