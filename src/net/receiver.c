@@ -29,6 +29,9 @@
 #ifndef SK_NET_ACCEPT_PAUSE_MS
 #define SK_NET_ACCEPT_PAUSE_MS 100 /* out of fds with none to shed: retry later */
 #endif
+#ifndef SK_NET_UDP_RCVBUF
+#define SK_NET_UDP_RCVBUF (4 * 1024 * 1024) /* ~2 s of 6-body frames at 30 fps, if allowed */
+#endif
 #ifndef SK_NET_UDP_LATE_WINDOW
 #define SK_NET_UDP_LATE_WINDOW 1024 /* seq this far behind = a restarted sender */
 #endif
@@ -729,6 +732,12 @@ int sk_receiver_create(sk_receiver **out, const sk_receiver_config *cfg,
             goto fail;
         r->lfd = rc;
         r->port = sk__sock_local_port(r->lfd);
+        if (udp) {
+            /* Room for bursts of datagrams while the caller is busy; the
+             * kernel caps it at net.core.rmem_max. */
+            int rcvbuf = SK_NET_UDP_RCVBUF;
+            setsockopt(r->lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+        }
         if (!udp)
             r->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     } else {
