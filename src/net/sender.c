@@ -169,7 +169,7 @@ static int link_write(sk_sender *s, slink *l, int64_t now)
     return 0;
 }
 
-static void link_up(sk_sender *s, slink *l, int64_t now)
+static void link_up(sk_sender *s, slink *l)
 {
     int one = 1;
     setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -201,7 +201,7 @@ static void connect_start(sk_sender *s, int64_t now)
     l->state = L_CONNECTING;
     l->started_us = now;
     if (rc == 0)
-        link_up(s, l, now);
+        link_up(s, l);
 }
 
 static void connect_failed(sk_sender *s, slink *l, int e, int64_t now)
@@ -231,7 +231,7 @@ static void listen_accept(sk_sender *s)
         }
         link_reset(slot);
         slot->fd = fd;
-        link_up(s, slot, sk_now_us());
+        link_up(s, slot);
         slot->wants_frame = s->cfg.seed;
     }
 }
@@ -328,7 +328,7 @@ static int progress(sk_sender *s, int timeout_ms)
                 connect_failed(s, l, e, now);
                 continue;
             }
-            link_up(s, l, now);
+            link_up(s, l);
             link_write(s, l, now);
             continue;
         }
