@@ -50,13 +50,13 @@ struct shape {
     sk_model_config cfg;
 };
 
-/* The defaults mirror `skelact train` (cli/cmd_train.c: hidden 64, 1 layer,
+/* The defaults mirror `skelact train` (cli/cmd_train.c: hidden 64, 2 layers,
  * kernel 3, window 30) on PRECOG features (20 joints x 3 x 2 = 120 inputs,
  * 9 classes); the reference shapes are DESIGN.md's. */
 static const struct shape shapes[] = {
-    {"default", {SK_ARCH_GRU, 120, 64, 1, 9, 30, 0}},
-    {"default", {SK_ARCH_LSTM, 120, 64, 1, 9, 30, 0}},
-    {"default", {SK_ARCH_TCN, 120, 64, 1, 9, 30, 3}},
+    {"default", {SK_ARCH_GRU, 120, 64, 2, 9, 30, 0}},
+    {"default", {SK_ARCH_LSTM, 120, 64, 2, 9, 30, 0}},
+    {"default", {SK_ARCH_TCN, 120, 64, 2, 9, 30, 3}},
     {"reference", {SK_ARCH_GRU, 120, 128, 2, 9, 30, 0}},
     {"reference", {SK_ARCH_LSTM, 120, 128, 2, 9, 30, 0}},
     {"reference", {SK_ARCH_TCN, 120, 128, 4, 9, 30, 3}},
