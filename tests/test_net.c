@@ -797,6 +797,7 @@ static void test_hostile(void)
     sk_receiver_get_stats(r, &rs);
     CHECK(rs.parse_errors > 0);
     CHECK_EQ_INT(rs.error_closes, 3); /* all three hostile peers are gone */
+    CHECK_EQ_INT(rs.dropped, 0);      /* garbage is not a lost frame */
     CHECK_EQ_INT(rs.open, 1);         /* the good one stays */
     CHECK_EQ_INT(rs.frames, n);
     for (int i = 0; i < 3; i++)

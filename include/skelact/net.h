@@ -105,8 +105,9 @@ typedef struct sk_receiver_config {
 /* What a receiver has seen. All counters only grow.
  *
  * dropped counts frames known lost, and only those:
- *   - a half frame buffered when its connection closed (cut by a dying
- *     peer, by eviction or by an error close): 1 each (also in `truncated`);
+ *   - a half frame buffered when its connection ended (closed or reset by
+ *     the peer, or evicted): 1 each (also in `truncated`); not the rest of
+ *     a peer closed for protocol errors;
  *   - UDP: a frame of which some bodies never arrived (a datagram of a newer
  *     frame from that source came first, or the source was replaced):
  *     1 each (also in `incomplete`);

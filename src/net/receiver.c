@@ -199,8 +199,11 @@ enum { WHY_EOF, WHY_EVICT, WHY_ERRORS, WHY_DONE };
 
 static void conn_close(sk_receiver *r, conn *c, int why, int64_t now)
 {
-    if (c->state == C_UP && c->dec && sk_decoder_pending(c->dec) > 0 &&
-        why != WHY_DONE) {
+    /* A half frame left by a peer that closed or was evicted is a lost
+     * frame; the rest of a peer closed for garbage, or the padding after a
+     * seed frame, is not. */
+    if (c->state == C_UP && c->dec && (why == WHY_EOF || why == WHY_EVICT) &&
+        sk_decoder_pending(c->dec) > 0) {
         r->stats.truncated++;
         r->stats.dropped++;
         if (c->st)
