@@ -101,7 +101,9 @@ static double full_macs(const sk_model_config *c)
         macs = W * H * C * c->kernel + (c->layers - 1) * W * H * H * c->kernel;
     else {
         double G = c->arch == SK_ARCH_GRU ? 3 : 4;
-        macs = W * G * H * C + (c->layers - 1) * W * G * H * H + W * G * H * H;
+        /* input projections, then every layer's recurrence */
+        macs = W * G * H * C + (c->layers - 1) * W * G * H * H +
+               c->layers * W * G * H * H;
     }
     return macs + c->classes * H;
 }
