@@ -328,9 +328,15 @@ static void test_tcp_connect(void)
     int port = sk_sender_port(s);
     sk_sender_destroy(s);
     s = NULL;
-    pump_for(r, NULL, c, 100);
+    uint64_t fails0 = rs.connect_failures;
+    pump_for(r, NULL, c, 400);
     sk_receiver_get_stats(r, &rs);
     CHECK_EQ_INT(rs.open, 0);
+    /* Backoff, not a reconnect storm: 50+100+200 ms fit in 400 ms, so about
+     * 3 failed attempts; without backoff there would be hundreds. */
+    CHECK_MSG(rs.connect_failures > fails0 && rs.connect_failures - fails0 <= 10,
+              "%llu failed attempts in 400 ms",
+              (unsigned long long)(rs.connect_failures - fails0));
     sk_sender_config sc = {0};
     sc.port = port;
     sc.listen = 1;
@@ -627,6 +633,8 @@ static void test_receiver_restart(void)
     sk_sender_get_stats(s, &ss);
     CHECK(ss.dropped > 0);
     CHECK(ss.failures >= 1);
+    /* backoff: a few attempts in ~200+ ms, not one per send */
+    CHECK_MSG(ss.failures <= 20, "%llu failures", (unsigned long long)ss.failures);
     CHECK_EQ_INT(ss.links, 0);
 
     /* Back up on the same port. */
