@@ -1,9 +1,6 @@
 /* Receiving side shared by recognize, record and demo (see stream_rx.h). */
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "stream_rx.h"
@@ -149,44 +146,6 @@ int cli_rx_opts_check(const cli_rx_opts *o, const char *cmd)
     return 0;
 }
 
-/* Glue until the net library sizes its UDP socket's receive buffer itself:
- * UDP has no flow control, so a burst (a flat-out replay) larger than the
- * kernel's default buffer (net.core.rmem_default, ~200 small datagrams) is
- * lost before the receiver can read it. Find the receiver's bound datagram
- * socket by its port and ask for CLI_UDP_RCVBUF (SO_RCVBUFFORCE as root,
- * else SO_RCVBUF, which the kernel caps at net.core.rmem_max). Best effort. */
-#ifndef CLI_UDP_RCVBUF
-#define CLI_UDP_RCVBUF (4 << 20) /* ~12,000 one-body datagrams: minutes of a burst at 30 fps */
-#endif
-static void udp_grow_rcvbuf(int port)
-{
-    long maxfd = sysconf(_SC_OPEN_MAX);
-    if (maxfd < 0 || maxfd > 65536)
-        maxfd = 65536;
-    for (int fd = 3; fd < maxfd; fd++) {
-        int type = 0;
-        socklen_t len = sizeof type;
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM)
-            continue;
-        struct sockaddr_storage ss;
-        len = sizeof ss;
-        if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-            continue;
-        int p = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
-              : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-              : -1;
-        if (p != port)
-            continue;
-        int size = CLI_UDP_RCVBUF;
-#ifdef SO_RCVBUFFORCE
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) == 0)
-            return;
-#endif
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-        return;
-    }
-}
-
 int cli_rx_open(const cli_rx_opts *o, const char *cmd, sk_receiver **out)
 {
     sk_receiver_config cfg;
@@ -205,11 +164,8 @@ int cli_rx_open(const cli_rx_opts *o, const char *cmd, sk_receiver **out)
         cfg.max_conns = CLI_SEED_MAX_CONNS;
     char err[256] = "";
     int rc = sk_receiver_create(out, &cfg, err, sizeof err);
-    if (rc == 0) {
-        if (o->udp)
-            udp_grow_rcvbuf(sk_receiver_port(*out));
+    if (rc == 0)
         return 0;
-    }
     *out = NULL;
     if (rc == SK_EADDR || rc == SK_EINVAL)
         return cli_usage_error(cmd, "%s:%d: %s", o->host, o->port,

@@ -121,8 +121,11 @@ if start_recognize maxconns tcp --proto binary --exit-on-eof --max-conns 8; then
     for i in $(seq 1 40); do
         exec {fd}<>"/dev/tcp/127.0.0.1/$port" && conns+=("$fd")
     done
-    # Drain: refused connections were closed by the recognizer.
+    # Close them all and wait until the recognizer has dealt with each (read
+    # it to its end, or refused it): a real sender arriving while the slots
+    # are still full would be refused too, by design.
     for fd in "${conns[@]}"; do exec {fd}>&-; done
+    wait_drained "$port" || bad "maxconns: connections not drained in 10 s"
     kill -0 "$RPID" 2>/dev/null && ok "maxconns: recognize alive" || bad "maxconns: recognize died"
     timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$port" --proto binary --speed 0 2>/dev/null
     check_eq "maxconns: real replay exit status" "$?" 0

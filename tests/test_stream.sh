@@ -35,7 +35,7 @@ roundtrip tcp_binary tcp "--proto binary" "--proto binary --speed 0" "$N1" "$TAK
 roundtrip tcp_auto_binary tcp "--proto auto" "--proto binary --speed 0" "$N1" "$TAKE"
 roundtrip tcp_auto_text tcp "" "--proto text --speed 0" "$N1" "$TAKE"
 # UDP has no flow control: flat out, the take is one burst that must fit in
-# the receiver's socket buffer (recognize asks for 4 MB; the kernel may cap
+# the receiver's socket buffer (the net library asks for 4 MB; the kernel may cap
 # it at net.core.rmem_max, by default still ~330 such datagrams).
 roundtrip udp_binary udp "--udp --proto binary" "--udp --proto binary --speed 0" "$N1" "$TAKE"
 roundtrip udp_binary_rate udp "--udp --proto binary" "--udp --proto binary --speed 10" "$N1" "$TAKE"
