@@ -1208,6 +1208,58 @@ out:
     sk_sender_destroy(s);
 }
 
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* No busy waiting: 300 ms of waiting with nothing arriving (an idle
+ * listener with idle peers, a receiver connecting to a sensor that is down,
+ * a sender whose receiver is down) costs next to no CPU time. A busy loop
+ * would burn all 300 ms. */
+static void test_idle_cpu(void)
+{
+    sk_receiver *r = receiver(SK_NET_LISTEN, 0, SK_PROTO_AUTO, 0);
+    sk_receiver *rc_down = NULL;
+    sk_sender *s_down = NULL;
+    int fds[5] = {-1, -1, -1, -1, -1};
+    if (!r)
+        goto out;
+    for (int i = 0; i < 5; i++)
+        fds[i] = raw_connect(sk_receiver_port(r));
+    /* a port nobody listens on: the idle listener's, once it is gone */
+    sk_receiver *gone = receiver(SK_NET_LISTEN, 0, SK_PROTO_AUTO, 0);
+    int dead_port = gone ? sk_receiver_port(gone) : 1;
+    sk_receiver_destroy(gone);
+    sk_receiver_config rc = {0};
+    char err[256];
+    rc.mode = SK_NET_CONNECT;
+    rc.port = dead_port;
+    CHECK_EQ_INT(sk_receiver_create(&rc_down, &rc, err, sizeof err), 0);
+    s_down = sender(dead_port, SK_PROTO_BINARY, 0, 0, 0, 0);
+    if (!rc_down || !s_down)
+        goto out;
+    double t0 = cpu_seconds();
+    int64_t end = sk_now_us() + 300000;
+    while (sk_now_us() < end) {
+        sk_receiver_poll(r, 100, NULL, NULL);
+        sk_receiver_poll(rc_down, 100, NULL, NULL);
+        sk_sender_poll(s_down, 100);
+    }
+    double used = cpu_seconds() - t0;
+    CHECK_MSG(used < 0.1, "%.3f s of CPU in 0.3 s of waiting", used);
+out:
+    for (int i = 0; i < 5; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    sk_receiver_destroy(r);
+    sk_receiver_destroy(rc_down);
+    sk_sender_destroy(s_down);
+}
+
 /* Configuration errors are reported, not crashed on. */
 static void test_config(void)
 {
@@ -1267,5 +1319,6 @@ int main(void)
     RUN(test_sender_fanout);
     RUN(test_ipv6);
     RUN(test_signal);
+    RUN(test_idle_cpu);
     return check_report();
 }
