@@ -23,7 +23,7 @@ static void usage(FILE *out)
         "  [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
         "  [--ensemble N]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
-        "Defaults: gru, hidden 64, layers 2, window 32 (msr) / 30, epochs 60,\n"
+        "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, epochs 60,\n"
         "batch 16, lr 3e-3 (3 warmup epochs, cosine decay), weight decay 1e-2,\n"
         "dropout 0.5, clip 5, ema 0.99, patience 20, threads 2, aug\n"
         "rotate=15,scale=0.2,jitter=0.01 (+ crop=0.3,warp=0.3 for msr).\n"
@@ -111,7 +111,7 @@ int sk_cmd_train(int argc, char **argv)
 {
     const char *data = NULL, *fmt = NULL, *subj = NULL, *vsubj = NULL,
                *arch_name = "gru", *out = NULL, *aug_spec = NULL, *mmap = NULL;
-    int hidden = 64, layers = 2, kernel = 3, window = -1, epochs = 60, batch = 16,
+    int hidden = 128, layers = 2, kernel = 3, window = -1, epochs = 60, batch = 16,
         threads = 2, patience = 20, ensemble = 1, warmup = 3, mirror_sym = 0, no_rotate = 0;
     double lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
     for (int i = 1; i < argc; i++) {
