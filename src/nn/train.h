@@ -14,9 +14,10 @@
  * bit-identical to the portable build (tests/test_nn_layers.c).
  *
  * Cost: forward + backward is about 3x the forward's multiply-adds; measured
- * on this project's 2-core AMD EPYC (one thread, batch 32, the reference
- * shape input 120, window 30, hidden 128, 9 classes): gru (2 layers) ~550,
- * lstm (2 layers) ~380, tcn (4 layers) ~680 windows/s.
+ * on this project's 2-core AMD EPYC, AVX2 build (one thread, batch 32, CPU
+ * time, the reference shape input 120, window 30, hidden 128, 9 classes):
+ * gru (2 layers) 650-720, lstm (2 layers) ~450, tcn (4 layers) 770-790
+ * windows/s.
  */
 #ifndef SKELACT_NN_TRAIN_H
 #define SKELACT_NN_TRAIN_H
