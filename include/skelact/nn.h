@@ -173,6 +173,36 @@ int sk_features_frame(const sk_feature_config *fc, const sk_feature_norm *norm,
 int sk_features_window(const sk_feature_config *fc, const sk_body *const *bodies,
                        int W, float *out);
 
+
+/* ---- streaming inference (src/nn/stream.c) -----------------------------
+ * A tcn run one frame at a time: per layer, a ring of the layer's last
+ * (k-1)*2^l + 1 inputs, so each frame costs one new time step per layer
+ * (the same multiply-adds whatever the window). The state starts as zeros,
+ * exactly the window inference's zero left padding: after a reset, stepping
+ * frames x_0..x_t gives the window inference's output for the window
+ * x_0..x_t left-padded with zero frames; once more frames than the receptive
+ * field 1 + (k-1)*(2^L - 1) have been stepped, the output depends only on
+ * the last receptive-field frames (so it equals the window inference on the
+ * last W frames when the receptive field fits in W). */
+typedef struct sk_model_stream sk_model_stream;
+
+/* Create the streaming state of one body for tcn model m (borrowed only
+ * during the call: any model of the same header may step it). Allocates
+ * everything; the state starts reset. Returns 0, SK_EINVAL (NULL),
+ * SK_EUNSUPPORTED (not a tcn) or SK_ENOMEM. */
+int sk_model_stream_create(sk_model_stream **out, const sk_model *m);
+/* Free; NULL is fine. */
+void sk_model_stream_destroy(sk_model_stream *s);
+/* Forget every frame (a new body, or a tracking gap): back to zeros. */
+void sk_model_stream_reset(sk_model_stream *s);
+/* Step one frame: x (C) one frame's features -> probs (K), the class
+ * probabilities for the frames stepped so far. Allocates nothing. Returns 0
+ * or SK_EINVAL (NULL, or s made for a model of other sizes). */
+int sk_model_stream_step(const sk_model *m, sk_model_stream *s, const float *x,
+                         float *probs);
+/* Multiply-adds per step (0 for NULL). */
+double sk_model_stream_macs(const sk_model_stream *s);
+
 #ifdef __cplusplus
 }
 #endif

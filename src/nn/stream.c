@@ -1,0 +1,170 @@
+/* Streaming tcn inference: one frame in, class probabilities out, at a cost
+ * per frame that does not depend on the window.
+ *
+ * Layer l (dilation d = 2^l, kernel k) reads its input at t, t-d, ...,
+ * t-(k-1)d. The state keeps, per layer, a ring of the last (k-1)d + 1
+ * inputs of that layer (C floats for layer 0, H above), zeros after a
+ * reset: the window inference's zero left padding. A step writes the new
+ * frame into layer 0's ring, computes layer 0's output at t from its ring,
+ * writes it into layer 1's ring, and so on; the top layer's output goes
+ * through the head. The convolution reads the model's parameters in their
+ * own layout, w (H, C_l, k): for output o the products over (c, j) are one
+ * contiguous dot product against a gathered column col[c*k + j].
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+struct sk_model_stream {
+    int C, H, L, K, k;
+    long t;                       /* frames stepped since the reset */
+    int ring[SK__MAX_LAYERS];     /* slots of layer l's ring: (k-1)*2^l + 1 */
+    int in[SK__MAX_LAYERS];       /* C_l */
+    float *buf[SK__MAX_LAYERS];   /* (ring, C_l) layer l's recent inputs */
+    float *col;                   /* (max C_l * k) gathered column */
+    float *h;                     /* (H) top layer's output */
+    double macs;
+    float *block;                 /* the one allocation */
+};
+
+/* Four partial sums: independent chains the compiler can keep in flight. */
+static float dot(const float *a, const float *b, int n)
+{
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+int sk_model_stream_create(sk_model_stream **out, const sk_model *m)
+{
+    if (!out || !m)
+        return SK_EINVAL;
+    *out = NULL;
+    const sk_model_config *cfg = &m->hdr.arch;
+    if (cfg->arch != SK_ARCH_TCN)
+        return SK_EUNSUPPORTED;
+    sk__param_table pt;
+    if (sk__param_table_fill(cfg, &pt) || cfg->layers > SK__MAX_LAYERS ||
+        cfg->kernel < 1 || cfg->layers < 1)
+        return SK_EINVAL;
+    sk_model_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return SK_ENOMEM;
+    s->C = cfg->input;
+    s->H = cfg->hidden;
+    s->L = cfg->layers;
+    s->K = cfg->classes;
+    s->k = cfg->kernel;
+    size_t total = 0, maxcol = 0;
+    for (int l = 0; l < s->L; l++) {
+        s->in[l] = l == 0 ? s->C : s->H;
+        s->ring[l] = (s->k - 1) * (1 << l) + 1;
+        total += (size_t)s->ring[l] * s->in[l];
+        if ((size_t)s->in[l] * s->k > maxcol)
+            maxcol = (size_t)s->in[l] * s->k;
+        s->macs += (double)s->H * s->in[l] * s->k;
+    }
+    s->macs += (double)s->K * s->H;
+    s->block = malloc((total + maxcol + (size_t)s->H) * sizeof(float));
+    if (!s->block) {
+        free(s);
+        return SK_ENOMEM;
+    }
+    float *p = s->block;
+    for (int l = 0; l < s->L; l++) {
+        s->buf[l] = p;
+        p += (size_t)s->ring[l] * s->in[l];
+    }
+    s->col = p;
+    s->h = p + maxcol;
+    sk_model_stream_reset(s);
+    *out = s;
+    return 0;
+}
+
+void sk_model_stream_destroy(sk_model_stream *s)
+{
+    if (!s)
+        return;
+    free(s->block);
+    free(s);
+}
+
+void sk_model_stream_reset(sk_model_stream *s)
+{
+    if (!s)
+        return;
+    for (int l = 0; l < s->L; l++)
+        memset(s->buf[l], 0, (size_t)s->ring[l] * s->in[l] * sizeof(float));
+    s->t = 0;
+}
+
+double sk_model_stream_macs(const sk_model_stream *s)
+{
+    return s ? s->macs : 0.0;
+}
+
+int sk_model_stream_step(const sk_model *m, sk_model_stream *s, const float *x,
+                         float *probs)
+{
+    if (!m || !s || !x || !probs)
+        return SK_EINVAL;
+    const sk_model_config *cfg = &m->hdr.arch;
+    if (cfg->arch != SK_ARCH_TCN || cfg->input != s->C || cfg->hidden != s->H ||
+        cfg->layers != s->L || cfg->classes != s->K || cfg->kernel != s->k)
+        return SK_EINVAL;
+    sk__param_table pt;
+    if (sk__param_table_fill(cfg, &pt))
+        return SK_EINVAL;
+    const float *P = m->params;
+    int H = s->H, k = s->k;
+    const float *in = x; /* (C_l) this layer's input at t */
+    for (int l = 0; l < s->L; l++) {
+        int Cl = s->in[l], R = s->ring[l], d = 1 << l;
+        float *ring = s->buf[l];
+        memcpy(ring + (size_t)(s->t % R) * Cl, in, (size_t)Cl * sizeof(float));
+        /* col[c*k + j] = input at t - (k-1-j)*d (zeros before the reset) */
+        for (int j = 0; j < k; j++) {
+            long u = s->t - (long)(k - 1 - j) * d;
+            long slot = ((u % R) + R) % R;
+            const float *src = ring + (size_t)slot * Cl;
+            for (int c = 0; c < Cl; c++)
+                s->col[(size_t)c * k + j] = src[c];
+        }
+        const float *w = P + pt.layer[l].w_ih; /* (H, C_l, k) */
+        const float *b = P + pt.layer[l].b_ih; /* (H) */
+        for (int o = 0; o < H; o++) {
+            float z = b[o] + dot(w + (size_t)o * Cl * k, s->col, Cl * k);
+            z = z > 0.0f ? z : 0.0f;
+            s->h[o] = l > 0 ? z + in[o] : z;
+        }
+        in = s->h; /* copied into the next layer's ring before s->h changes */
+    }
+    s->t++;
+    const float *w = P + pt.w_out; /* (K, H) */
+    const float *b = P + pt.b_out; /* (K) */
+    float mx = -3.4e38f;
+    for (int c = 0; c < s->K; c++) {
+        probs[c] = b[c] + dot(w + (size_t)c * H, s->h, H);
+        if (probs[c] > mx)
+            mx = probs[c];
+    }
+    float sum = 0;
+    for (int c = 0; c < s->K; c++) {
+        probs[c] = expf(probs[c] - mx);
+        sum += probs[c];
+    }
+    for (int c = 0; c < s->K; c++)
+        probs[c] /= sum;
+    return 0;
+}

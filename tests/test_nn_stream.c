@@ -1,0 +1,170 @@
+/* Streaming tcn inference (src/nn/stream.c) against window inference
+ * (sk_model_infer) on the same frames: equal within float tolerance at the
+ * last step when the frames stepped fit the window (zero left padding), and
+ * after any number of frames once the receptive field fits the window. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "nn/model.h"
+#include "nn/rng.h"
+
+static sk_model *make_model(int arch, int C, int H, int L, int W, int K,
+                            int ksize, uint64_t seed)
+{
+    sk_model_header hdr;
+    memset(&hdr, 0, sizeof hdr);
+    hdr.arch = (sk_model_config){arch, C, H, L, K, W, arch == SK_ARCH_TCN ? ksize : 0};
+    hdr.features.joint_set = SK_JOINTSET_KINECT1;
+    hdr.features.fps = 30;
+    hdr.nlabels = K;
+    for (int k = 0; k < K; k++)
+        snprintf(hdr.labels[k], SK_LABEL_LEN, "c%d", k);
+    sk_model *m = NULL;
+    if (sk_model_create(&m, &hdr, seed) != 0)
+        return NULL;
+    /* Larger weights than the initialisation, so outputs differ clearly. */
+    sk_rng r;
+    sk_rng_seed(&r, seed ^ 0x5eed);
+    float *p = sk_model_params(m);
+    for (size_t i = 0; i < sk_model_nparams(m); i++)
+        p[i] = sk_rng_uniform(&r, -1.0f, 1.0f) * 0.6f / sqrtf((float)(H < C ? H : C));
+    sk__param_table pt;
+    sk__param_table_fill(&hdr.arch, &pt);
+    for (int i = 0; i < K * H; i++)
+        p[pt.w_out + i] *= 6.0f;
+    sk_model_infer_sync(m);
+    return m;
+}
+
+static void random_input(float *x, size_t n, uint64_t seed)
+{
+    sk_rng r;
+    sk_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++)
+        x[i] = sk_rng_uniform(&r, -1.5f, 1.5f);
+}
+
+static float max_diff(const float *a, const float *b, int n)
+{
+    float d = 0;
+    for (int i = 0; i < n; i++)
+        if (fabsf(a[i] - b[i]) > d)
+            d = fabsf(a[i] - b[i]);
+    return d;
+}
+
+/* Step frames x[0..T) from a reset; compare every step t >= W-1 whose
+ * window the receptive field fits, and the step T-1 == W-1 always. */
+static void compare(int C, int H, int L, int W, int K, int ksize, int T)
+{
+    sk_model *m = make_model(SK_ARCH_TCN, C, H, L, W, K, ksize, 7 + L);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    sk_model_stream *s = NULL;
+    CHECK_EQ_INT(sk_model_stream_create(&s, m), 0);
+    float *x = malloc((size_t)T * C * sizeof *x);
+    float ps[SK_MAX_CLASSES], pw[SK_MAX_CLASSES];
+    random_input(x, (size_t)T * C, 99 + (uint64_t)T);
+    int rf = 1 + (ksize - 1) * ((1 << L) - 1), compared = 0;
+    float worst = 0, spread = 0;
+    for (int round = 0; round < 2; round++) { /* the second after a reset */
+        sk_model_stream_reset(s);
+        for (int t = 0; t < T; t++) {
+            CHECK_EQ_INT(sk_model_stream_step(m, s, x + (size_t)t * C, ps), 0);
+            if (t < W - 1 || (t > W - 1 && rf > W))
+                continue;
+            CHECK_EQ_INT(sk_model_infer(m, x + (size_t)(t - W + 1) * C, pw), 0);
+            float d = max_diff(ps, pw, K);
+            if (d > worst)
+                worst = d;
+            for (int k = 0; k < K; k++)
+                if (fabsf(pw[k] - 1.0f / K) > spread)
+                    spread = fabsf(pw[k] - 1.0f / K);
+            compared++;
+        }
+    }
+    printf("  C %d H %d L %d W %d k %d T %d (field %d): %d steps compared, "
+           "largest difference %.2e\n", C, H, L, W, ksize, T, rf, compared, worst);
+    CHECK(compared > 0);
+    CHECK_MSG(worst < 2e-5f, "stream vs window: %g", worst);
+    CHECK_MSG(spread > 0.05f, "probabilities too flat to tell: %g", spread);
+    free(x);
+    sk_model_stream_destroy(s);
+    sk_model_destroy(m);
+}
+
+static void test_matches_window(void)
+{
+    compare(12, 16, 3, 30, 5, 3, 30);  /* exactly one window */
+    compare(12, 16, 3, 30, 5, 3, 75);  /* field 15 fits: every step */
+    compare(120, 64, 4, 30, 9, 3, 30); /* the reference shape, field 31 */
+    compare(20, 24, 2, 10, 4, 2, 40);  /* kernel 2: field 4 */
+    compare(9, 8, 1, 5, 3, 1, 12);     /* kernel 1: no time context */
+}
+
+/* A different history must give a different output (the test can fail),
+ * and a reset must forget it. */
+static void test_state_matters(void)
+{
+    int C = 12, H = 16, L = 3, W = 30, K = 5, T = 20;
+    sk_model *m = make_model(SK_ARCH_TCN, C, H, L, W, K, 3, 3);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    sk_model_stream *s = NULL;
+    CHECK_EQ_INT(sk_model_stream_create(&s, m), 0);
+    float *x = malloc((size_t)T * C * sizeof *x), a[SK_MAX_CLASSES],
+          b[SK_MAX_CLASSES], c[SK_MAX_CLASSES];
+    random_input(x, (size_t)T * C, 5);
+    for (int t = 0; t < T; t++)
+        sk_model_stream_step(m, s, x + (size_t)t * C, a);
+    sk_model_stream_reset(s);
+    sk_model_stream_step(m, s, x + (size_t)(T - 1) * C, b); /* last frame alone */
+    CHECK(max_diff(a, b, K) > 1e-4f);
+    sk_model_stream_reset(s);
+    sk_model_stream_step(m, s, x + (size_t)(T - 1) * C, c);
+    CHECK(max_diff(b, c, K) == 0.0f);
+    CHECK(sk_model_stream_macs(s) > 0.0);
+    free(x);
+    sk_model_stream_destroy(s);
+    sk_model_destroy(m);
+}
+
+static void test_errors(void)
+{
+    sk_model *g = make_model(SK_ARCH_GRU, 12, 16, 2, 30, 5, 0, 1);
+    sk_model *t = make_model(SK_ARCH_TCN, 12, 16, 2, 30, 5, 3, 1);
+    sk_model *t2 = make_model(SK_ARCH_TCN, 12, 16, 3, 30, 5, 3, 1);
+    CHECK(g && t && t2);
+    if (!g || !t || !t2)
+        goto done;
+    sk_model_stream *s = NULL;
+    float x[12] = {0}, p[5];
+    CHECK_EQ_INT(sk_model_stream_create(&s, g), SK_EUNSUPPORTED);
+    CHECK(s == NULL);
+    CHECK_EQ_INT(sk_model_stream_create(NULL, t), SK_EINVAL);
+    CHECK_EQ_INT(sk_model_stream_create(&s, t), 0);
+    CHECK_EQ_INT(sk_model_stream_step(t2, s, x, p), SK_EINVAL); /* other sizes */
+    CHECK_EQ_INT(sk_model_stream_step(g, s, x, p), SK_EINVAL);
+    CHECK_EQ_INT(sk_model_stream_step(t, s, NULL, p), SK_EINVAL);
+    CHECK_EQ_INT(sk_model_stream_step(t, s, x, p), 0);
+    sk_model_stream_destroy(s);
+    sk_model_stream_destroy(NULL);
+    sk_model_stream_reset(NULL);
+done:
+    sk_model_destroy(g);
+    sk_model_destroy(t);
+    sk_model_destroy(t2);
+}
+
+int main(void)
+{
+    RUN(test_matches_window);
+    RUN(test_state_matters);
+    RUN(test_errors);
+    return check_report();
+}
