@@ -21,7 +21,7 @@ static void usage(FILE *out)
         "usage: skelact eval --model M --data DIR --format precog --subjects LIST\n"
         "                    [--json] [--per-take] [--events-out FILE] [--print-events]\n"
         "                    [--smooth A] [--threshold P] [--min-frames N]\n"
-        "                    [--refractory N] [--decide-every K] [--gap N]\n"
+        "                    [--refractory N] [--rearm N] [--decide-every K] [--gap N]\n"
         "\n"
         "Run every PRECOG take SeqR_S.csv of the listed subjects frame by frame\n"
         "through the live recognizer (the code `skelact recognize` runs, without\n"
@@ -185,14 +185,14 @@ int cli_eval_precog(int argc, char **argv)
         }
     }
     sk_postproc_config post;
-    int every;
-    sk_recognizer_settings(rec, &post, &every);
+    int every, rearm;
+    sk_recognizer_settings(rec, &post, &every, &rearm);
     if (!json)
         printf("model %s  subjects %s  takes %d\n"
                "decisions: smooth %g  threshold %g  min_frames %d  refractory %d  "
-               "decide_every %d\n",
+               "rearm %d  decide_every %d\n",
                model, subj, ds.nclips, (double)post.smooth, (double)post.threshold,
-               post.min_frames, post.refractory, every);
+               post.min_frames, post.refractory, rearm, every);
 
     static sk_frame f; /* ~10 KB: not on the stack */
     for (int c = 0; c < ds.nclips; c++) {
@@ -268,9 +268,9 @@ int cli_eval_precog(int argc, char **argv)
         printf(",\"median_delay_frames\":");
         print_delay(stdout, res.median_delay_frames);
         printf("},\"decision\":{\"smooth\":%.6g,\"threshold\":%.6g,\"min_frames\":%d,"
-               "\"refractory\":%d,\"decide_every\":%d}}\n",
+               "\"refractory\":%d,\"rearm\":%d,\"decide_every\":%d}}\n",
                (double)post.smooth, (double)post.threshold, post.min_frames,
-               post.refractory, every);
+               post.refractory, rearm, every);
     } else {
         printf("frames %ld  frame accuracy %.4f  macro F1 %.4f (over %d labels)\n",
                res.frames, res.frame_accuracy, res.macro_f1, res.macro_labels);

@@ -12,6 +12,9 @@ const char cli_recog_opt_help[] =
     "  --min-frames N       consecutive decisions before the label changes\n"
     "  --refractory N       frames after a label was last decided before it may\n"
     "                       start again\n"
+    "  --rearm N            after an event, no label may start until the model\n"
+    "                       has seen rest (no label) for N decisions (default 0:\n"
+    "                       off)\n"
     "  --decide-every K     run the model on every K-th frame of a body (default 1)\n"
     "  --gap N              a body missing from more than N frames is dropped and\n"
     "                       starts a fresh window (default 5); shorter gaps repeat\n"
@@ -23,6 +26,7 @@ int cli_recog_opt_parse(sk_recognizer_config *cfg, const char *cmd, int argc,
     const char *a = argv[*i];
     int isf = !strcmp(a, "--smooth") || !strcmp(a, "--threshold");
     int isi = !strcmp(a, "--min-frames") || !strcmp(a, "--refractory") ||
+              !strcmp(a, "--rearm") ||
               !strcmp(a, "--decide-every") || !strcmp(a, "--gap");
     if (!isf && !isi)
         return 0;
@@ -49,7 +53,7 @@ int cli_recog_opt_parse(sk_recognizer_config *cfg, const char *cmd, int argc,
     }
     int n;
     int lo = !strcmp(a, "--decide-every") ? 1 : 0;
-    int hi = !strcmp(a, "--gap") ? SK_RECOGNIZER_MAX_GAP : 100000;
+    int hi = !strcmp(a, "--gap") || !strcmp(a, "--rearm") ? SK_RECOGNIZER_MAX_GAP : 100000;
     if (cli_parse_int(v, &n) != 0 || n < lo || n > hi) {
         cli_usage_error(cmd, "bad %s '%s' (want %d-%d)", a, v, lo, hi);
         return -2;
@@ -58,6 +62,8 @@ int cli_recog_opt_parse(sk_recognizer_config *cfg, const char *cmd, int argc,
         cfg->min_frames = n;
     else if (!strcmp(a, "--refractory"))
         cfg->refractory = n;
+    else if (!strcmp(a, "--rearm"))
+        cfg->rearm = n;
     else if (!strcmp(a, "--decide-every"))
         cfg->decide_every = n;
     else

@@ -362,6 +362,45 @@ static void test_one_event_per_action(void)
     sk_model_destroy(m);
 }
 
+/* rearm: a second label within one action (no rest between) is not
+ * reported; after enough rest the next action is. */
+static void test_rearm(void)
+{
+    sk_model *m = pose_model(4);
+    if (!m)
+        return;
+    int cls[60];
+    for (int t = 0; t < 60; t++)
+        cls[t] = t >= 10 && t < 20 ? 1 : t >= 20 && t < 30 ? 2 : t >= 30 && t < 32 ? -1
+               : t >= 32 && t < 40 ? 2 : t >= 44 && t < 50 ? 1 : -1;
+    for (int rearm = 0; rearm <= 3; rearm += 3) {
+        sk_recognizer_config cfg;
+        sk_recognizer_config_default(&cfg);
+        cfg.rearm = rearm;
+        sk_recognizer *r = NULL;
+        CHECK_EQ_INT(sk_recognizer_create(&r, m, &cfg), 0);
+        evlog l = {0};
+        push_seq(r, 1, 1, cls, 60, 0, &l, NULL);
+        if (rearm == 0) {
+            /* 1 at 10, 2 at 20, (2 again at 32: refractory 0), 1 at 44 */
+            CHECK_EQ_INT(count_kind(&l, SK_EVENT_START), 4);
+        } else {
+            /* 1 at 10; 2 at 20 confused within it; 2 rests only 2 frames
+             * (30, 31) before 32: still not armed; after 40-43 (4 rest), 1 at 44. */
+            CHECK_EQ_INT(count_kind(&l, SK_EVENT_START), 2);
+            CHECK_EQ_INT(l.ev[0].frame, 10);
+            CHECK_EQ_INT(l.ev[0].label, 1);
+            int last = l.n - 1;
+            while (last > 0 && l.ev[last].kind != SK_EVENT_START)
+                last--;
+            CHECK_EQ_INT(l.ev[last].frame, 44);
+            CHECK_EQ_INT(l.ev[last].label, 1);
+        }
+        sk_recognizer_destroy(r);
+    }
+    sk_model_destroy(m);
+}
+
 static void test_decide_every(void)
 {
     const int W = 4, N = 40;
@@ -580,6 +619,7 @@ int main(void)
     RUN(test_score_frames);
     RUN(test_window_order);
     RUN(test_one_event_per_action);
+    RUN(test_rearm);
     RUN(test_decide_every);
     RUN(test_gap);
     RUN(test_two_bodies);

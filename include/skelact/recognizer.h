@@ -35,7 +35,10 @@
  *   was last decided (or last suppressed) at most `refractory` frames ago:
  *   then D stays 0 and cand stays suppressed for as long as it holds.
  * So one sustained action gives one START and one END, even when its
- * decision flickers off for fewer than `refractory` frames.
+ * decision flickers off for fewer than `refractory` frames. With rearm R > 0
+ * a START also needs R consecutive decisions of candidate 0 since the
+ * previous START (the body rested): a second label recognised within one
+ * action (a confusion) is not reported.
  */
 #ifndef SKELACT_RECOGNIZER_H
 #define SKELACT_RECOGNIZER_H
@@ -90,6 +93,11 @@ typedef struct sk_recognizer_config {
     int min_frames;      /* consecutive decisions before a change (0 = 1) */
     int refractory;      /* frames after a label was last decided before it
                             may start again */
+    int rearm;           /* after a START, no label may start until the
+                            candidate has been 0 for this many consecutive
+                            decisions (one event per action when actions are
+                            separated by rest); 0 = off; < 0 = default (off:
+                            model files have no such field) */
     int decide_every;    /* run the model every k-th frame of a body (>= 1);
                             0 = 1 */
     int max_streams;     /* streams tracked at once; 0 = SK_RECOGNIZER_STREAMS */
@@ -122,9 +130,9 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
 void sk_recognizer_destroy(sk_recognizer *r);
 
 /* The decision settings in force (the model's defaults with cfg's
- * overrides applied), for printing. */
+ * overrides applied), for printing. Any pointer may be NULL. */
 void sk_recognizer_settings(const sk_recognizer *r, sk_postproc_config *post,
-                            int *decide_every);
+                            int *decide_every, int *rearm);
 
 /* Feed one frame of stream `stream`. Calls on_event (may be NULL) for every
  * event it causes (zero, one or a few), synchronously. Allocates nothing.

@@ -25,6 +25,8 @@ typedef struct rbody {
     int decided;          /* ps holds at least one decision */
     int label;            /* current decision */
     int cand, run;        /* candidate label and its consecutive decisions */
+    int null_run;         /* consecutive decisions with candidate 0 */
+    int armed;            /* rearm: a START may fire */
     int next_free;        /* free list link */
 } rbody;
 
@@ -44,7 +46,7 @@ struct sk_recognizer {
     int W, C, K;
     sk_feature_config fc;
     float smooth, threshold;
-    int min_frames, refractory, decide_every, gap_frames;
+    int min_frames, refractory, rearm, decide_every, gap_frames;
     int max_streams, max_bodies;
 
     rstream *streams;     /* (max_streams) */
@@ -68,6 +70,7 @@ void sk_recognizer_config_default(sk_recognizer_config *cfg)
     cfg->threshold = -1.0f;
     cfg->min_frames = -1;
     cfg->refractory = -1;
+    cfg->rearm = -1;
     cfg->streaming = -1;
 }
 
@@ -152,6 +155,8 @@ static void body_restart(sk_recognizer *r, rbody *b)
     b->label = 0;
     b->cand = 0;
     b->run = 0;
+    b->null_run = 0;
+    b->armed = 1;
     for (int k = 0; k < r->K; k++) {
         b->ps[k] = 0.0f;
         b->last[k] = -1;
@@ -243,6 +248,13 @@ static void decide(sk_recognizer *r, rstream *s, rbody *b, const sk_frame *f,
         b->cand = cand;
         b->run = 1;
     }
+    if (cand) {
+        b->null_run = 0;
+    } else if (b->null_run < r->rearm) {
+        b->null_run++;
+    }
+    if (b->null_run >= r->rearm)
+        b->armed = 1;
     int64_t now = b->filled - 1; /* this frame's index in the body's life */
     if (b->label)
         b->last[b->label] = now;
@@ -261,8 +273,12 @@ static void decide(sk_recognizer *r, rstream *s, rbody *b, const sk_frame *f,
         b->last[cand] = now;
         return;
     }
+    if (!b->armed)
+        return; /* rearm: no idle since the last action */
     b->label = cand;
     b->last[cand] = now;
+    if (r->rearm)
+        b->armed = 0;
     emit(r, SK_EVENT_START, cand, b->ps[cand], s->id, b->id, f->seq, f->arrival_us,
          fn, ctx);
 }
@@ -307,12 +323,13 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
     float threshold = cfg->threshold < 0 ? h->post.threshold : cfg->threshold;
     int min_frames = cfg->min_frames < 0 ? h->post.min_frames : cfg->min_frames;
     int refractory = cfg->refractory < 0 ? h->post.refractory : cfg->refractory;
+    int rearm = cfg->rearm < 0 ? 0 : cfg->rearm;
     int decide_every = cfg->decide_every ? cfg->decide_every : 1;
     int max_streams = cfg->max_streams ? cfg->max_streams : SK_RECOGNIZER_STREAMS;
     int gap = cfg->gap_frames == 0 ? SK_RECOGNIZER_GAP
             : cfg->gap_frames < 0 ? 0 : cfg->gap_frames;
     if (!(smooth >= 0.0f && smooth < 1.0f) || !(threshold >= 0.0f && threshold <= 1.0f) ||
-        min_frames < 0 || refractory < 0 || decide_every < 1 || max_streams < 1 ||
+        min_frames < 0 || refractory < 0 || rearm > SK_RECOGNIZER_MAX_GAP || decide_every < 1 || max_streams < 1 ||
         max_streams > SK_RECOGNIZER_MAX_STREAMS || gap > SK_RECOGNIZER_MAX_GAP ||
         cfg->max_bodies < 0 || cfg->streaming > 0)
         return SK_EINVAL;
@@ -333,6 +350,7 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
     r->threshold = threshold;
     r->min_frames = min_frames ? min_frames : 1;
     r->refractory = refractory;
+    r->rearm = rearm;
     r->decide_every = decide_every;
     r->gap_frames = gap;
     r->max_streams = max_streams;
@@ -393,8 +411,10 @@ void sk_recognizer_destroy(sk_recognizer *r)
 }
 
 void sk_recognizer_settings(const sk_recognizer *r, sk_postproc_config *post,
-                            int *decide_every)
+                            int *decide_every, int *rearm)
 {
+    if (rearm)
+        *rearm = r->rearm;
     if (post) {
         post->smooth = r->smooth;
         post->threshold = r->threshold;
