@@ -429,7 +429,7 @@ static void test_inconsistent(void)
     EDIT(wr32(c + F + 16, 4), "label names for 4 classes");
     EDIT(wr32(c + F + 20, 0), "window");
     EDIT(wr32(c + F + 28, 3), "joint set");
-    EDIT(wr32(c + F + 32, 0x10), "feature switches");
+    EDIT(wr32(c + F + 32, 0x20), "feature switches");
     EDIT(wr32(c + F + 36, 0x7fc00000u), "frame rate"); /* NaN */
     EDIT(wr32(c + F + 40, 0x40000000u), "smoothing");  /* 2.0 */
     EDIT(wr32(c + F + 48, 0xffffffffu), "min_frames");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "nn/model.h"
@@ -161,8 +162,79 @@ done:
     sk_model_destroy(t2);
 }
 
+/* frame_norm: the window's features are each frame's sk_features_step, so
+ * a streaming model sees what training saw; the setting survives the file. */
+static void test_frame_norm(void)
+{
+    enum { W = 12 };
+    const sk_joint_set *js = sk_joint_set_get(SK_JOINTSET_KINECT1);
+    CHECK(js != NULL);
+    if (!js)
+        return;
+    static sk_body bodies[W];
+    const sk_body *ptrs[W];
+    sk_rng r;
+    sk_rng_seed(&r, 11);
+    for (int t = 0; t < W; t++) {
+        memset(&bodies[t], 0, sizeof bodies[t]);
+        float grow = 1.0f + 0.08f * (float)t, turn = 0.1f * (float)t;
+        for (int j = 0; j < js->njoints; j++) {
+            float x = sk_rng_uniform(&r, -0.4f, 0.4f), z = sk_rng_uniform(&r, -0.2f, 0.2f);
+            bodies[t].joints[j].x = grow * (cosf(turn) * x - sinf(turn) * z);
+            bodies[t].joints[j].y = grow * (0.5f * (float)j / js->njoints);
+            bodies[t].joints[j].z = 2.0f + grow * (sinf(turn) * x + cosf(turn) * z);
+        }
+        ptrs[t] = &bodies[t];
+    }
+    sk_feature_config fc;
+    sk_feature_config_default(&fc, SK_JOINTSET_KINECT1);
+    int D = sk_features_dim(&fc);
+    float *win = malloc((size_t)W * D * sizeof *win), *one = malloc((size_t)D * sizeof *one),
+          *old = malloc((size_t)W * D * sizeof *old);
+    CHECK_EQ_INT(sk_features_window(&fc, ptrs, W, old), 0);
+    fc.frame_norm = 1;
+    CHECK_EQ_INT(sk_features_window(&fc, ptrs, W, win), 0);
+    float worst = 0, differs = 0;
+    for (int t = 0; t < W; t++) {
+        CHECK_EQ_INT(sk_features_step(&fc, &bodies[t], t ? &bodies[t - 1] : NULL, one), 0);
+        float d = max_diff(one, win + (size_t)t * D, D);
+        worst = d > worst ? d : worst;
+        d = max_diff(old + (size_t)t * D, win + (size_t)t * D, D);
+        differs = d > differs ? d : differs;
+    }
+    CHECK_MSG(worst == 0.0f, "window vs step: %g", worst);
+    CHECK_MSG(differs > 0.01f, "per-frame and per-window norms should differ: %g", differs);
+    CHECK_EQ_INT(sk_features_step(&fc, NULL, NULL, one), SK_EINVAL);
+
+    /* The model file keeps the setting. */
+    sk_model *m = make_model(SK_ARCH_TCN, D, 8, 2, W, 3, 3, 1), *back = NULL;
+    CHECK(m != NULL);
+    if (m) {
+        sk_model_header h = *sk_model_header_get(m);
+        h.features = fc;
+        sk_model *m2 = NULL;
+        CHECK_EQ_INT(sk_model_create(&m2, &h, 1), 0);
+        char path[] = "/tmp/test_nn_stream_XXXXXX", err[256];
+        int fd = mkstemp(path);
+        CHECK(fd >= 0);
+        if (fd >= 0)
+            close(fd);
+        CHECK_EQ_INT(sk_model_save(m2, path, err, sizeof err), 0);
+        CHECK_EQ_INT(sk_model_load(&back, path, err, sizeof err), 0);
+        CHECK(back && sk_model_header_get(back)->features.frame_norm == 1);
+        unlink(path);
+        sk_model_destroy(m2);
+    }
+    sk_model_destroy(back);
+    sk_model_destroy(m);
+    free(win);
+    free(one);
+    free(old);
+}
+
 int main(void)
 {
+    RUN(test_frame_norm);
     RUN(test_matches_window);
     RUN(test_state_matters);
     RUN(test_errors);

@@ -69,6 +69,9 @@ typedef struct sk_feature_config {
     int rotate;     /* rotated about the vertical axis so the hips face the sensor */
     int velocity;   /* append frame-to-frame differences */
     float fps;      /* frame rate the model was trained at */
+    int frame_norm; /* 1: size and rotation measured on each frame alone
+                       (causal: for streaming models, sk_features_step);
+                       0: once per window (sk_features_norm) */
 } sk_feature_config;
 
 /* Decision defaults for live recognition (used by the recognizer). */
@@ -173,6 +176,15 @@ int sk_features_frame(const sk_feature_config *fc, const sk_feature_norm *norm,
 int sk_features_window(const sk_feature_config *fc, const sk_body *const *bodies,
                        int W, float *out);
 
+
+/* One frame's features with per-frame normalisation (whatever
+ * fc->frame_norm says): the size and rotation measured on body alone, prev
+ * (the body's previous frame, or NULL) normalised the same way for the
+ * velocities. With fc->frame_norm set, sk_features_window gives exactly this
+ * for each frame of a window, so a streaming model sees what training saw.
+ * Allocates nothing. Returns 0 or SK_EINVAL. */
+int sk_features_step(const sk_feature_config *fc, const sk_body *body,
+                     const sk_body *prev, float *out);
 
 /* ---- streaming inference (src/nn/stream.c) -----------------------------
  * A tcn run one frame at a time: per layer, a ring of the layer's last

@@ -173,11 +173,23 @@ int sk_features_frame(const sk_feature_config *fc, const sk_feature_norm *norm,
     return 0;
 }
 
+int sk_features_step(const sk_feature_config *fc, const sk_body *body,
+                     const sk_body *prev, float *out)
+{
+    sk_feature_norm norm;
+    if (!body || !out)
+        return SK_EINVAL;
+    int rc = sk_features_norm(fc, &body, 1, &norm);
+    if (rc)
+        return rc;
+    return sk_features_frame(fc, &norm, body, prev, out);
+}
+
 int sk_features_window(const sk_feature_config *fc, const sk_body *const *bodies,
                        int W, float *out)
 {
     sk_feature_norm norm;
-    int rc = sk_features_norm(fc, bodies, W, &norm);
+    int rc = sk_features_norm(fc, bodies, fc && fc->frame_norm ? 0 : W, &norm);
     if (rc)
         return rc;
     int D = sk_features_dim(fc);
@@ -196,7 +208,8 @@ int sk_features_window(const sk_feature_config *fc, const sk_body *const *bodies
                 memset(out + (size_t)t * D + D / 2, 0, (size_t)(D / 2) * sizeof *out);
             continue;
         }
-        rc = sk_features_frame(fc, &norm, b, prev, out + (size_t)t * D);
+        rc = fc->frame_norm ? sk_features_step(fc, b, prev, out + (size_t)t * D)
+                            : sk_features_frame(fc, &norm, b, prev, out + (size_t)t * D);
         if (rc)
             return rc;
         prev = b;
