@@ -21,8 +21,10 @@ static void usage(FILE *out)
         "  [--hidden H] [--layers L] [--kernel K] [--window W] [--epochs N]\n"
         "  [--batch B] [--lr X] [--weight-decay X] [--dropout X] [--clip X]\n"
         "  [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
-        "  [--ensemble N]\n"
+        "  [--ensemble N] [--skip-onset N] [--skip-after N] [--stride N]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
+        "  [--frame-norm] [--smooth A] [--threshold P] [--min-frames N]\n"
+        "  [--refractory N]\n"
         "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, epochs 60,\n"
         "batch 16, lr 3e-3 (3 warmup epochs, cosine decay), weight decay 1e-2,\n"
         "dropout 0.5, clip 5, ema 0.99, patience 20, threads 2, aug\n"
@@ -36,6 +38,14 @@ static void usage(FILE *out)
         "and validates and writes it instead of the raw weights. --ensemble N (gru,\n"
         "lstm) trains N members with different seeds and writes them as one\n"
         "network of N*H units whose output averages the members' logits.\n"
+        "Continuous takes (precog): --skip-onset N leaves out the windows ending\n"
+        "in a move's first N frames, --skip-after N the null windows ending\n"
+        "within N frames after a move, --stride N keeps every N-th window\n"
+        "(training samples only; validation scores every window).\n"
+        "--frame-norm measures size and rotation on each frame alone (causal:\n"
+        "what a streaming tcn needs) instead of once per window. --smooth,\n"
+        "--threshold, --min-frames, --refractory set the decision defaults\n"
+        "stored in the model (0.5, 0.6, 3, 15).\n"
         "Progress on stderr each epoch; with --val-subjects the best-validation\n"
         "model is written, without it the last one.\n");
 }
@@ -112,8 +122,9 @@ int sk_cmd_train(int argc, char **argv)
     const char *data = NULL, *fmt = NULL, *subj = NULL, *vsubj = NULL,
                *arch_name = "gru", *out = NULL, *aug_spec = NULL, *mmap = NULL;
     int hidden = 128, layers = 2, kernel = 3, window = -1, epochs = 60, batch = 16,
-        threads = 2, patience = 20, ensemble = 1, warmup = 3, mirror_sym = 0, no_rotate = 0;
-    double lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
+        threads = 2, patience = 20, ensemble = 1, skip_onset = 0, skip_after = 0,
+        stride = 1, frame_norm = 0, min_frames = 3, refractory = 15, warmup = 3, mirror_sym = 0, no_rotate = 0;
+    double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -122,6 +133,10 @@ int sk_cmd_train(int argc, char **argv)
         }
         if (!strcmp(a, "--mirror")) {
             mirror_sym = 1;
+            continue;
+        }
+        if (!strcmp(a, "--frame-norm")) {
+            frame_norm = 1;
             continue;
         }
         if (!strcmp(a, "--no-rotate")) {
@@ -164,6 +179,20 @@ int sk_cmd_train(int argc, char **argv)
             bad = cli_parse_int(v, &threads) || threads < 1 || threads > 8;
         else if (!strcmp(a, "--patience"))
             bad = cli_parse_int(v, &patience) || patience < 0;
+        else if (!strcmp(a, "--skip-onset"))
+            bad = cli_parse_int(v, &skip_onset) || skip_onset < 0 || skip_onset > 1000;
+        else if (!strcmp(a, "--skip-after"))
+            bad = cli_parse_int(v, &skip_after) || skip_after < 0 || skip_after > 1000;
+        else if (!strcmp(a, "--stride"))
+            bad = cli_parse_int(v, &stride) || stride < 1 || stride > 1000;
+        else if (!strcmp(a, "--smooth"))
+            bad = cli_parse_double(v, &smooth) || !(smooth >= 0.0 && smooth < 1.0);
+        else if (!strcmp(a, "--threshold"))
+            bad = cli_parse_double(v, &threshold) || !(threshold >= 0.0 && threshold <= 1.0);
+        else if (!strcmp(a, "--min-frames"))
+            bad = cli_parse_int(v, &min_frames) || min_frames < 1 || min_frames > 1000;
+        else if (!strcmp(a, "--refractory"))
+            bad = cli_parse_int(v, &refractory) || refractory < 0 || refractory > 100000;
         else if (!strcmp(a, "--warmup"))
             bad = cli_parse_int(v, &warmup) || warmup < 0;
         else if (!strcmp(a, "--lr"))
@@ -218,6 +247,9 @@ int sk_cmd_train(int argc, char **argv)
     cfg.ema = (float)ema;
     cfg.seed = (unsigned long long)seed_d;
     cfg.progress = stderr;
+    cfg.skip_onset = skip_onset;
+    cfg.skip_after = skip_after;
+    cfg.stride = stride;
     sk__augment_none(&cfg.aug);
     /* Defaults: rotation, anisotropic scale, jitter; for clips crop + warp. */
     cfg.aug.rotate = (float)(15.0 * 3.14159265358979 / 180.0);
@@ -257,6 +289,7 @@ int sk_cmd_train(int argc, char **argv)
     h.features.fps = (float)(train.fps > 0 ? train.fps : 30.0);
     if (no_rotate)
         h.features.rotate = 0;
+    h.features.frame_norm = frame_norm;
     h.arch.arch = arch;
     h.arch.input = sk_features_dim(&h.features);
     h.arch.hidden = hidden;
@@ -264,10 +297,10 @@ int sk_cmd_train(int argc, char **argv)
     h.arch.classes = train.nlabels;
     h.arch.window = window;
     h.arch.kernel = arch == SK_ARCH_TCN ? kernel : 0;
-    h.post.smooth = 0.5f;
-    h.post.threshold = 0.6f;
-    h.post.min_frames = 3;
-    h.post.refractory = 15;
+    h.post.smooth = (float)smooth;
+    h.post.threshold = (float)threshold;
+    h.post.min_frames = min_frames;
+    h.post.refractory = refractory;
     h.nlabels = train.nlabels;
     memcpy(h.labels, train.labels, sizeof h.labels);
     fprintf(stderr,

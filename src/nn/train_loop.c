@@ -164,6 +164,38 @@ static int evaluate(worker *ws, int n, int max_batch, const sk__dataset *ds,
     return 0;
 }
 
+/* Drop training windows of continuous takes per cfg (skip_onset,
+ * skip_after, stride), in place; keeps the order. */
+static void samples_filter(const sk__dataset *ds, const sk__train_config *cfg,
+                           sk__sample *s, int *n)
+{
+    int k = 0;
+    for (int i = 0; i < *n; i++) {
+        const sk__clip *c = &ds->clips[s[i].clip];
+        int t = s[i].end, keep = 1;
+        if (t >= 0 && c->labels) {
+            int L = c->labels[t];
+            if (cfg->stride > 1 && t % cfg->stride != 0)
+                keep = 0;
+            if (keep && L != 0 && cfg->skip_onset > 0) {
+                int u = t;
+                while (u > 0 && c->labels[u - 1] == L && t - u < cfg->skip_onset)
+                    u--;
+                keep = t - u >= cfg->skip_onset || u == 0;
+            }
+            if (keep && L == 0 && cfg->skip_after > 0)
+                for (int u = t - 1; u >= 0 && t - u <= cfg->skip_after; u--)
+                    if (c->labels[u] != 0) {
+                        keep = 0;
+                        break;
+                    }
+        }
+        if (keep)
+            s[k++] = s[i];
+    }
+    *n = k;
+}
+
 static double lr_at(const sk__train_config *cfg, long step, long steps_per_epoch)
 {
     long warm = (long)cfg->warmup * steps_per_epoch;
@@ -209,6 +241,7 @@ int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
 
     if ((rc = sk__dataset_samples(train, W, &ts, &nts)))
         goto fail;
+    samples_filter(train, cfg, ts, &nts);
     if (val && (rc = sk__dataset_samples(val, W, &vs, &nvs)))
         goto fail;
     for (int i = 0; i < nts; i++)

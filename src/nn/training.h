@@ -110,6 +110,13 @@ typedef struct sk__train_config {
     unsigned long long seed;
     sk__augment aug;
     FILE *progress;     /* one line per epoch, or NULL */
+    /* Continuous takes only (training samples; validation keeps all):
+     * targets for live recognition. 0 keeps the frame-labelled windows. */
+    int skip_onset;     /* leave out windows ending in a move's first N
+                           frames (not yet recognisable: no target) */
+    int skip_after;     /* leave out null windows ending within N frames
+                           after a move (the move still fills the window) */
+    int stride;         /* keep every stride-th window of a take (<= 1: all) */
 } sk__train_config;
 
 typedef struct sk__train_result {
