@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "keys_opts.h"
 #include "recog_opts.h"
 #include "skelact/recognizer.h"
 #include "stream_rx.h"
@@ -23,7 +24,8 @@ static void usage(FILE *out)
             "                         [--joints 20|25|kinect1|kinect2] [--exit-on-eof]\n"
             "                         [--eof-idle MS] [--max-conns N]\n"
             "                         [--model M [--events json|text|none]\n"
-            "                          [--stream-idle MS] [decision settings]]\n"
+            "                          [--stream-idle MS] [decision settings]\n"
+            "                          [--keys MAP [--keys-backend B] [--key-rate N]]]\n"
             "\n"
             "Receive skeleton frames and decode them. With --model, recognize the\n"
             "actions of every tracked body of every stream and print one event per\n"
@@ -48,6 +50,8 @@ static void usage(FILE *out)
             "Exit status: 0 done, 2 bad arguments or unreadable model, 1 the socket\n"
             "failed.\n",
             CLI_STREAM_IDLE_MS, cli_rx_help, cli_recog_opt_help);
+    fputc('\n', out);
+    cli_keys_help(out);
 }
 
 #ifndef CLI_IDLE_CHECK_US
@@ -59,11 +63,14 @@ enum { EV_TEXT, EV_JSON, EV_NONE };
 typedef struct rx_ctx {
     sk_recognizer *rec;
     int events;         /* EV_* */
+    sk_sinks *keys;     /* --keys, or NULL */
 } rx_ctx;
 
 static void on_event(void *ctx, const sk_event *ev)
 {
     rx_ctx *c = ctx;
+    if (c->keys)
+        sk_sinks_on_event(c->keys, ev); /* START and END: holds end with the action */
     if (ev->kind != SK_EVENT_START || c->events == EV_NONE)
         return;
     if (c->events == EV_JSON)
@@ -112,6 +119,7 @@ static int run(sk_receiver *r, const cli_rx_opts *o, rx_ctx *c, int idle_ms)
         now = sk_now_us();
         if (now - last_idle_check >= CLI_IDLE_CHECK_US) {
             sk_recognizer_end_idle(c->rec, now - (int64_t)idle_ms * 1000, on_event, c);
+            sk_sinks_tick(c->keys); /* maximum hold time */
             last_idle_check = now;
         }
     }
@@ -127,6 +135,8 @@ int sk_cmd_recognize(int argc, char **argv)
     const char *model = NULL;
     int events = EV_TEXT, have_events = 0, have_decision = 0;
     int idle_ms = CLI_STREAM_IDLE_MS;
+    cli_keys_opts ko;
+    cli_keys_opts_init(&ko);
     for (int i = 1; i < argc; i++) {
         int rc = cli_rx_opts_parse(&o, CMD, argc, argv, &i);
         if (rc < 0)
@@ -139,6 +149,10 @@ int sk_cmd_recognize(int argc, char **argv)
             have_decision = 1;
             continue;
         }
+        if ((rc = cli_keys_opts_parse(&ko, CMD, argc, argv, &i)) < 0)
+            return 2;
+        if (rc > 0)
+            continue;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
@@ -176,7 +190,7 @@ int sk_cmd_recognize(int argc, char **argv)
         return cli_usage_error(CMD, "--events and decision settings need --model");
 
     sk_model *m = NULL;
-    rx_ctx ctx = {NULL, events};
+    rx_ctx ctx = {NULL, events, NULL};
     if (model) {
         char err[512] = "";
         if (sk_model_load(&m, model, err, sizeof err) != 0)
@@ -201,8 +215,15 @@ int sk_cmd_recognize(int argc, char **argv)
         }
     }
 
+    if ((rc = cli_keys_open(&ctx.keys, &ko, m ? sk_model_header_get(m) : NULL, CMD)) != 0) {
+        sk_recognizer_destroy(ctx.rec);
+        sk_model_destroy(m);
+        return rc;
+    }
+
     sk_receiver *r = NULL;
     if ((rc = cli_rx_open(&o, CMD, &r)) != 0) {
+        cli_keys_close(ctx.keys);
         sk_recognizer_destroy(ctx.rec);
         sk_model_destroy(m);
         return rc;
@@ -216,6 +237,7 @@ int sk_cmd_recognize(int argc, char **argv)
         sk_recognizer_end_all(ctx.rec, on_event, &ctx);
         sk_recognizer_get_stats(ctx.rec, &rs);
     }
+    cli_keys_close(ctx.keys); /* releases every key still down */
     sk_receiver_stats st;
     sk_receiver_get_stats(r, &st);
     fprintf(stderr,
