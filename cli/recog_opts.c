@@ -18,12 +18,36 @@ const char cli_recog_opt_help[] =
     "  --decide-every K     run the model on every K-th frame of a body (default 1)\n"
     "  --gap N              a body missing from more than N frames is dropped and\n"
     "                       starts a fresh window (default 5); shorter gaps repeat\n"
-    "                       its last pose\n";
+    "                       its last pose\n"
+    "  --infer MODE         window: the model on each body's last W frames;\n"
+    "                       stream: a tcn stepped once per frame (cost per frame\n"
+    "                       independent of the window; features normalised per\n"
+    "                       frame); auto (default): stream when that equals the\n"
+    "                       window (a tcn with per-frame normalisation whose\n"
+    "                       receptive field fits the window), else window\n";
 
 int cli_recog_opt_parse(sk_recognizer_config *cfg, const char *cmd, int argc,
                         char **argv, int *i)
 {
     const char *a = argv[*i];
+    if (!strcmp(a, "--infer")) {
+        if (*i + 1 >= argc) {
+            cli_usage_error(cmd, "option %s needs a value", a);
+            return -2;
+        }
+        const char *v = argv[++*i];
+        if (!strcmp(v, "window"))
+            cfg->streaming = 0;
+        else if (!strcmp(v, "stream"))
+            cfg->streaming = 1;
+        else if (!strcmp(v, "auto"))
+            cfg->streaming = -1;
+        else {
+            cli_usage_error(cmd, "unknown --infer '%s' (window, stream or auto)", v);
+            return -2;
+        }
+        return 1;
+    }
     int isf = !strcmp(a, "--smooth") || !strcmp(a, "--threshold");
     int isi = !strcmp(a, "--min-frames") || !strcmp(a, "--refractory") ||
               !strcmp(a, "--rearm") ||

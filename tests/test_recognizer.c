@@ -280,6 +280,111 @@ out:
     sk_model_destroy(ref);
 }
 
+/* A streaming tcn (receptive field 1 + (2-1)(2^2-1) = 4 frames <= W = 6) on
+ * features that need no window normalisation (centre and velocity only)
+ * gives, from the first full window on, the window inference's
+ * probabilities: one step per frame, the same decisions. Also across a
+ * bridged gap and a reset. */
+static void test_streaming(void)
+{
+    const int W = 6, N = 90;
+    sk_model_header h;
+    memset(&h, 0, sizeof h);
+    h.arch = (sk_model_config){.arch = SK_ARCH_TCN, .input = 120, .hidden = 16,
+                               .layers = 2, .classes = 4, .window = W, .kernel = 2};
+    sk_feature_config_default(&h.features, SK_JOINTSET_KINECT1);
+    h.features.scale = 0;
+    h.features.rotate = 0;
+    h.post = (sk_postproc_config){0.0f, 0.3f, 1, 0};
+    h.nlabels = 4;
+    for (int k = 0; k < 4; k++)
+        snprintf(h.labels[k], SK_LABEL_LEN, "c%d", k);
+    sk_model *m = NULL;
+    CHECK_EQ_INT(sk_model_create(&m, &h, 11), 0);
+    if (!m)
+        return;
+    sk_recognizer_config cfg;
+    sk_recognizer_config_default(&cfg);
+    sk_recognizer *win = NULL, *str = NULL;
+    CHECK_EQ_INT(sk_recognizer_create(&win, m, &cfg), 0);
+    cfg.streaming = 1;
+    CHECK_EQ_INT(sk_recognizer_create(&str, m, &cfg), 0);
+    CHECK_EQ_INT(sk_recognizer_is_streaming(win), 0);
+    CHECK_EQ_INT(sk_recognizer_is_streaming(str), 1);
+    if (!win || !str)
+        goto out;
+    uint32_t rng = 99;
+    float maxdiff = 0.0f;
+    int label_diff = 0, decided = 0;
+    evlog lw = {0}, ls = {0};
+    for (int t = 0; t < N; t++) {
+        sk_frame_init(&frame_, SK_JOINTSET_KINECT1);
+        frame_.seq = (uint64_t)t;
+        /* frames 40-41 without the body (bridged), 60-69 without (reset) */
+        frame_.nbodies = (t >= 40 && t < 42) || (t >= 60 && t < 70) ? 0 : 1;
+        sk_body *b = &frame_.bodies[0];
+        b->id = 3;
+        for (int j = 0; j < 20; j++) {
+            rng = rng * 1664525u + 1013904223u;
+            b->joints[j].x = (float)(rng >> 8) / (float)(1 << 24) - 0.5f;
+            rng = rng * 1664525u + 1013904223u;
+            b->joints[j].y = (float)(rng >> 8) / (float)(1 << 24);
+            b->joints[j].z = 2.0f;
+        }
+        sk_recognizer_push(win, 1, &frame_, log_event, &lw);
+        sk_recognizer_push(str, 1, &frame_, log_event, &ls);
+        sk_body_state a, c;
+        int ra = sk_recognizer_body_state(win, 1, 3, &a);
+        int rc = sk_recognizer_body_state(str, 1, 3, &c);
+        CHECK_EQ_INT(ra, rc);
+        if (ra || rc)
+            continue;
+        CHECK_EQ_INT(a.frames, c.frames);
+        label_diff += a.label != c.label;
+        decided += a.frames == W && a.probs[0] + a.probs[1] > 0.0f;
+        for (int k = 0; k < 4; k++) {
+            float d = fabsf(a.probs[k] - c.probs[k]);
+            if (d > maxdiff)
+                maxdiff = d;
+        }
+    }
+    CHECK_MSG(maxdiff < 1e-5f, "largest difference %g", (double)maxdiff);
+    CHECK_EQ_INT(label_diff, 0);
+    CHECK(decided > 50);
+    CHECK_EQ_INT(lw.n, ls.n);
+    sk_recognizer_stats sw, ss;
+    sk_recognizer_get_stats(win, &sw);
+    sk_recognizer_get_stats(str, &ss);
+    /* Streaming steps every frame (bridged ones too); the window decides. */
+    CHECK_EQ_INT(ss.inferences, N - 12 + 2); /* 12 frames missing, 2 bridged */
+    CHECK(sw.inferences < ss.inferences);
+    /* A gru has no streaming form. */
+    sk_model *g = pose_model(4);
+    sk_recognizer *bad = NULL;
+    CHECK_EQ_INT(sk_recognizer_create(&bad, g, &cfg), SK_EINVAL);
+    sk_model_destroy(g);
+    /* Automatic: streaming only for per-frame normalisation with the
+     * receptive field (here 4, then 8) within the window (6). */
+    sk_recognizer_config_default(&cfg);
+    for (int fn = 0; fn <= 1; fn++)
+        for (int layers = 2; layers <= 3; layers++) {
+            sk_model_header h2 = h;
+            h2.features.frame_norm = fn;
+            h2.arch.layers = layers;
+            sk_model *m2 = NULL;
+            sk_recognizer *r2 = NULL;
+            CHECK_EQ_INT(sk_model_create(&m2, &h2, 1), 0);
+            CHECK_EQ_INT(sk_recognizer_create(&r2, m2, &cfg), 0);
+            CHECK_EQ_INT(sk_recognizer_is_streaming(r2), fn && layers == 2);
+            sk_recognizer_destroy(r2);
+            sk_model_destroy(m2);
+        }
+out:
+    sk_recognizer_destroy(win);
+    sk_recognizer_destroy(str);
+    sk_model_destroy(m);
+}
+
 /* ---- decisions ------------------------------------------------------------ */
 
 static void test_one_event_per_action(void)
@@ -618,6 +723,7 @@ int main(void)
     RUN(test_score_events);
     RUN(test_score_frames);
     RUN(test_window_order);
+    RUN(test_streaming);
     RUN(test_one_event_per_action);
     RUN(test_rearm);
     RUN(test_decide_every);

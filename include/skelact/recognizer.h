@@ -16,6 +16,12 @@
  * table, so any window is a contiguous run of W pointers). Frames before a
  * body's first full window decide nothing and report label 0.
  *
+ * Streaming models (config streaming = 1, tcn): each frame is one
+ * sk_model_stream_step of the body's state instead of a window inference
+ * (a cost per frame independent of the window); the features of a frame are
+ * normalised on that frame alone. Decisions start at the same frame (the
+ * W-th of the body) and follow the same rules.
+ *
  * Bodies. A body is known by its tracking id within its stream. A body
  * missing from at most gap_frames consecutive frames of its stream (or from
  * a sequence-number gap of the stream, frames lost in flight) is bridged:
@@ -107,9 +113,14 @@ typedef struct sk_recognizer_config {
                             0 = SK_RECOGNIZER_GAP, < 0 = never bridge */
     int max_bodies;      /* bodies tracked at once over all streams (each
                             holds a window); 0 = max_streams * SK_MAX_BODIES */
-    int streaming;       /* 1: step the model's streaming form per frame
-                            (sk_model_stream_*) where it has one; 0: window
-                            inference; -1 = streaming when available */
+    int streaming;       /* 1: step the model's streaming form once per
+                            frame (sk_model_stream_*; tcn only, SK_EINVAL
+                            otherwise), with each frame's features
+                            normalised on that frame alone; 0: window
+                            inference; -1: automatic: streaming when it
+                            equals the window inference (a tcn with
+                            features.frame_norm whose receptive field
+                            1 + (k-1)(2^L - 1) fits in the window) */
 } sk_recognizer_config;
 
 /* Fill cfg with "use the model's defaults" (negative) values and the
@@ -128,6 +139,9 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
 /* Free; NULL is fine. Emits nothing: call sk_recognizer_end_stream (or
  * sk_recognizer_end_all) first if sinks must hear SK_EVENT_END. */
 void sk_recognizer_destroy(sk_recognizer *r);
+
+/* 1 if r steps a streaming model per frame, 0 if it runs windows. */
+int sk_recognizer_is_streaming(const sk_recognizer *r);
 
 /* The decision settings in force (the model's defaults with cfg's
  * overrides applied), for printing. Any pointer may be NULL. */

@@ -22,6 +22,7 @@ typedef struct rbody {
     const sk_body **ptrs; /* (2W): ptrs[i] = ptrs[i + W] = &ring[i] */
     float *ps;            /* (K) smoothed probabilities */
     int64_t *last;        /* (K) body frame a label was last decided, -1 never */
+    sk_model_stream *ms;  /* streaming mode: the model's state for this body */
     int decided;          /* ps holds at least one decision */
     int label;            /* current decision */
     int cand, run;        /* candidate label and its consecutive decisions */
@@ -44,6 +45,8 @@ struct sk_recognizer {
     sk_model *model;
     const sk_model_header *hdr;
     int W, C, K;
+    int streaming;        /* 1: one sk_model_stream_step per frame */
+    int ring_len;         /* poses kept per body: W (window), 2 (streaming) */
     sk_feature_config fc;
     float smooth, threshold;
     int min_frames, refractory, rearm, decide_every, gap_frames;
@@ -149,7 +152,9 @@ static void stream_remove(sk_recognizer *r, int i)
 static void body_restart(sk_recognizer *r, rbody *b)
 {
     b->filled = 0;
-    b->head = r->W - 1;
+    b->head = r->ring_len - 1;
+    if (b->ms)
+        sk_model_stream_reset(b->ms);
     b->missing = 0;
     b->decided = 0;
     b->label = 0;
@@ -215,11 +220,26 @@ static void body_drop(sk_recognizer *r, rstream *s, int k, uint64_t seq,
 /* Append one pose to the ring: O(1), one body copied. */
 static void ring_push(sk_recognizer *r, rbody *b, const sk_body *pose)
 {
-    int h = b->head + 1 == r->W ? 0 : b->head + 1;
+    int h = b->head + 1 == r->ring_len ? 0 : b->head + 1;
     if (&b->ring[h] != pose)
         b->ring[h] = *pose;
     b->head = h;
     b->filled++;
+}
+
+/* Streaming mode: one step of the body's model state with the newest pose
+ * (features normalised on that frame alone: sk_features_step, what
+ * sk_features_window gives each frame of a model with frame_norm). */
+static int stream_step(sk_recognizer *r, rbody *b)
+{
+    const sk_body *cur = &b->ring[b->head];
+    const sk_body *prev = b->filled > 1 ? &b->ring[b->head ? b->head - 1 : r->ring_len - 1]
+                                        : NULL;
+    if (sk_features_step(&r->fc, cur, prev, r->x) != 0 ||
+        sk_model_stream_step(r->model, b->ms, r->x, r->p) != 0)
+        return -1; /* cannot happen for a model accepted at creation */
+    r->stats.inferences++;
+    return 0;
 }
 
 /* One decision for body b from the model's probabilities r->p. */
@@ -288,9 +308,15 @@ static void body_frame(sk_recognizer *r, rstream *s, rbody *b, const sk_body *po
                        const sk_frame *f, sk_event_fn fn, void *ctx)
 {
     ring_push(r, b, pose);
+    if (r->streaming && stream_step(r, b) != 0)
+        return;
     int64_t full = b->filled - r->W; /* decisions from 0 on */
     if (full < 0 || full % r->decide_every)
         return;
+    if (r->streaming) {
+        decide(r, s, b, f, fn, ctx);
+        return;
+    }
     int start = b->head + 1 == r->W ? 0 : b->head + 1; /* oldest */
     if (sk_features_window(&r->fc, b->ptrs + start, r->W, r->x) != 0 ||
         sk_model_infer(r->model, r->x, r->p) != 0)
@@ -331,8 +357,20 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
     if (!(smooth >= 0.0f && smooth < 1.0f) || !(threshold >= 0.0f && threshold <= 1.0f) ||
         min_frames < 0 || refractory < 0 || rearm > SK_RECOGNIZER_MAX_GAP || decide_every < 1 || max_streams < 1 ||
         max_streams > SK_RECOGNIZER_MAX_STREAMS || gap > SK_RECOGNIZER_MAX_GAP ||
-        cfg->max_bodies < 0 || cfg->streaming > 0)
+        cfg->max_bodies < 0)
         return SK_EINVAL;
+    /* Streaming: on request, for a tcn (the only architecture with a
+     * streaming form). Automatically when it computes exactly what the
+     * window inference does: per-frame normalisation (the features of a
+     * frame do not depend on its window) and a receptive field
+     * 1 + (k-1)(2^L - 1) within the window. */
+    int streaming = cfg->streaming > 0;
+    if (streaming && h->arch.arch != SK_ARCH_TCN)
+        return SK_EINVAL;
+    if (cfg->streaming < 0 && h->arch.arch == SK_ARCH_TCN && h->features.frame_norm &&
+        h->arch.layers < 20 &&
+        1 + (long)(h->arch.kernel - 1) * ((1L << h->arch.layers) - 1) <= h->arch.window)
+        streaming = 1;
     long max_bodies = cfg->max_bodies ? cfg->max_bodies : (long)max_streams * SK_MAX_BODIES;
     if (max_bodies > (long)SK_RECOGNIZER_MAX_STREAMS * SK_MAX_BODIES)
         return SK_EINVAL;
@@ -343,6 +381,8 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
     r->model = m;
     r->hdr = h;
     r->W = h->arch.window;
+    r->streaming = streaming;
+    r->ring_len = streaming ? 2 : r->W;
     r->C = D;
     r->K = h->arch.classes;
     r->fc = h->features;
@@ -372,14 +412,16 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
         r->table[i] = -1;
     for (int i = 0; i < r->max_bodies; i++) {
         rbody *b = &r->bodies[i];
-        b->ring = calloc((size_t)r->W, sizeof *b->ring);
-        b->ptrs = malloc(2 * (size_t)r->W * sizeof *b->ptrs);
+        b->ring = calloc((size_t)r->ring_len, sizeof *b->ring);
+        b->ptrs = malloc(2 * (size_t)r->ring_len * sizeof *b->ptrs);
         b->ps = calloc((size_t)r->K, sizeof *b->ps);
         b->last = malloc((size_t)r->K * sizeof *b->last);
         if (!b->ring || !b->ptrs || !b->ps || !b->last)
             goto fail;
-        for (int t = 0; t < r->W; t++)
-            b->ptrs[t] = b->ptrs[t + r->W] = &b->ring[t];
+        for (int t = 0; t < r->ring_len; t++)
+            b->ptrs[t] = b->ptrs[t + r->ring_len] = &b->ring[t];
+        if (streaming && sk_model_stream_create(&b->ms, m) != 0)
+            goto fail;
         b->next_free = i + 1 < r->max_bodies ? i + 1 : -1;
     }
     r->free_body = r->max_bodies > 0 ? 0 : -1;
@@ -400,6 +442,7 @@ void sk_recognizer_destroy(sk_recognizer *r)
             free((void *)r->bodies[i].ptrs);
             free(r->bodies[i].ps);
             free(r->bodies[i].last);
+            sk_model_stream_destroy(r->bodies[i].ms);
         }
     free(r->bodies);
     free(r->streams);
@@ -408,6 +451,11 @@ void sk_recognizer_destroy(sk_recognizer *r)
     free(r->p);
     free(r->zeros);
     free(r);
+}
+
+int sk_recognizer_is_streaming(const sk_recognizer *r)
+{
+    return r ? r->streaming : 0;
 }
 
 void sk_recognizer_settings(const sk_recognizer *r, sk_postproc_config *post,
@@ -475,8 +523,11 @@ int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
                 r->stats.resets++;
             } else if (missed > 0 && b->filled > 0) {
                 const sk_body *last = &b->ring[b->head];
-                for (int64_t t = 0; t < missed; t++)
+                for (int64_t t = 0; t < missed; t++) {
                     ring_push(r, b, last); /* bridged: no decision on them */
+                    if (r->streaming)
+                        stream_step(r, b);
+                }
                 r->stats.bridged += (uint64_t)missed;
             }
         } else {
