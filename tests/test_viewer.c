@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "skelact/data.h"
+#include "skelact/nn.h"
 #include "skelact/viewer.h"
 #include "viewer/http.h"
 
@@ -374,8 +376,71 @@ static void test_parser(void)
     CHECK_EQ_INT(sk__http_parse(many, n, 0, &r), SK_ELIMIT);
 }
 
-int main(void)
+static void serve_event(void *ctx, const sk_event *ev)
 {
+    sk_viewer_push_event(ctx, ev);
+}
+
+/* test_viewer --serve TAKE [MODEL] [SECONDS]: serve the viewer on a free
+ * port (printed as "port N" on stdout) while the take is pushed at 30 fps,
+ * round and round, through a recognizer for MODEL if given ("-" = none), for
+ * SECONDS (default 60). For tests/test_viewer_browser.sh and for a look. */
+static int serve(int argc, char **argv)
+{
+    sk_take t;
+    char err[512] = "";
+    memset(&t, 0, sizeof t);
+    if (sk_take_load(&t, argv[2], SK_FORMAT_AUTO, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    sk_model *m = NULL;
+    sk_recognizer *rec = NULL;
+    if (argc > 3 && strcmp(argv[3], "-") != 0) {
+        sk_recognizer_config rc;
+        sk_recognizer_config_default(&rc);
+        if (sk_model_load(&m, argv[3], err, sizeof err) != 0 ||
+            sk_recognizer_create(&rec, m, &rc) != 0) {
+            fprintf(stderr, "%s: %s\n", argv[3], err);
+            return 2;
+        }
+    }
+    int seconds = argc > 4 ? atoi(argv[4]) : 60;
+    sk_viewer *v = NULL;
+    if (sk_viewer_create(&v, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (m) {
+        const sk_model_header *h = sk_model_header_get(m);
+        const char *names[SK_MAX_CLASSES];
+        for (int k = 0; k < h->nlabels && k < SK_MAX_CLASSES; k++)
+            names[k] = h->labels[k];
+        sk_viewer_set_labels(v, names, h->nlabels);
+    }
+    printf("port %d\n", sk_viewer_port(v));
+    fflush(stdout);
+    int64_t start = sk_now_us();
+    for (uint64_t i = 0; sk_now_us() - start < (int64_t)seconds * 1000000; i++) {
+        sk_frame f = t.frames[i % (uint64_t)t.nframes];
+        f.seq = i;
+        f.arrival_us = sk_now_us();
+        if (rec)
+            sk_recognizer_push(rec, 0, &f, serve_event, v);
+        sk_viewer_push_frame(v, 0, &f, rec);
+        sk_sleep_us(33333, NULL);
+    }
+    sk_viewer_destroy(v);
+    sk_recognizer_destroy(rec);
+    sk_model_destroy(m);
+    sk_take_free(&t);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 2 && !strcmp(argv[1], "--serve"))
+        return serve(argc, argv);
     RUN(test_parser);
     RUN(test_page);
     RUN(test_stream);
