@@ -19,7 +19,7 @@
  * The machine may be shared: the cost is thread CPU time, the verification
  * is wall-clock (other processes' load makes it pessimistic).
  *
- *   build/bench_streams [--seconds S] [--model M] [--only gru|tcn|file]
+ *   build/bench_streams [--seconds S] [--model M] [--only gru|tcn|stream|file]
  *                       [--n N (verify this N only)] */
 #include <math.h>
 #include <stdio.h>
@@ -97,6 +97,8 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int streaming_mode; /* the recognizer's config.streaming for this model */
+
 static sk_recognizer *make_rec(sk_model *m, int n)
 {
     sk_recognizer_config cfg;
@@ -104,6 +106,7 @@ static sk_recognizer *make_rec(sk_model *m, int n)
     cfg.max_streams = n;
     cfg.max_bodies = n;
     cfg.decide_every = 1;
+    cfg.streaming = streaming_mode;
     sk_recognizer *r = NULL;
     if (sk_recognizer_create(&r, m, &cfg) != 0)
         return NULL;
@@ -145,19 +148,26 @@ static int measure_cost(sk_model *m, double *mean, double *p99, double *model_us
     if (x) {
         for (size_t i = 0; i < xs; i++)
             x[i] = 0.01f * (float)(i % 97) - 0.4f;
+        sk_model_stream *ms = NULL;
+        if (streaming_mode > 0 && sk_model_stream_create(&ms, m) != 0)
+            ms = NULL;
         int64_t a = cpu_us();
         int reps = 0;
         while (cpu_us() - a < 500000 || reps < 10) {
-            sk_model_infer(m, x, probs);
+            if (ms)
+                sk_model_stream_step(m, ms, x + (size_t)(reps % W) * h->arch.input, probs);
+            else
+                sk_model_infer(m, x, probs);
             reps++;
         }
         *model_us = (double)(cpu_us() - a) / reps;
+        sk_model_stream_destroy(ms);
         free(x);
     }
     qsort(cost, (size_t)nc, sizeof *cost, cmp_i64);
     *p99 = (double)cost[(size_t)(0.99 * (nc - 1))];
     sk_recognizer_destroy(r);
-    if (st.inferences != (uint64_t)nc)
+    if (streaming_mode <= 0 && st.inferences != (uint64_t)nc)
         fprintf(stderr, "bench_streams: %llu inferences for %d pushes\n",
                 (unsigned long long)st.inferences, nc);
     return 0;
@@ -246,13 +256,16 @@ static void run_model(const char *name, sk_model *m, double seconds, int only_n)
         printf("%s: cannot run\n", name);
         return;
     }
-    printf("%s (%s, input %d, hidden %d, layers %d, window %d, classes %d, kernels %s)\n",
+    printf("%s (%s, input %d, hidden %d, layers %d, window %d, classes %d, kernels %s; "
+           "%s inference)\n",
            name, sk_arch_name(h->arch.arch), h->arch.input, h->arch.hidden, h->arch.layers,
-           h->arch.window, h->arch.classes, sk_model_infer_kernels(m));
+           h->arch.window, h->arch.classes, sk_model_infer_kernels(m),
+           streaming_mode > 0 ? "streaming, one step per frame" : "window");
     printf("  cost per frame (push + decision, CPU): mean %.1f us, p99 %.1f us -> "
            "%.0f frames/s per core, %.0f streams at 30 fps by arithmetic\n"
-           "  (the model alone: %.1f us per window)\n",
-           mean, p99, 1e6 / mean, 1e6 / mean / 30.0, model_us);
+           "  (the model alone: %.1f us per %s)\n",
+           mean, p99, 1e6 / mean, 1e6 / mean / 30.0, model_us,
+           streaming_mode > 0 ? "step" : "window");
     fflush(stdout);
     int n = only_n ? only_n : (int)(0.9 * PERIOD_US / mean);
     if (n < 1)
@@ -307,6 +320,7 @@ static void run_model(const char *name, sk_model *m, double seconds, int only_n)
 int main(int argc, char **argv)
 {
     double seconds = 3.0;
+    streaming_mode = -1;
     const char *model_path = "models/precog.model", *only = NULL;
     int only_n = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -320,7 +334,7 @@ int main(int argc, char **argv)
             only_n = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "usage: bench_streams [--seconds S] [--model M] "
-                            "[--only gru|tcn|file] [--n N]\n");
+                            "[--only gru|tcn|stream|file] [--n N]\n");
             return 2;
         }
     }
@@ -342,6 +356,12 @@ int main(int argc, char **argv)
     }
     if ((!only || !strcmp(only, "tcn")) && make_model(&m, SK_ARCH_TCN, 4, 3) == 0) {
         run_model("reference tcn", m, seconds, only_n);
+        sk_model_destroy(m);
+    }
+    if ((!only || !strcmp(only, "stream")) && make_model(&m, SK_ARCH_TCN, 4, 3) == 0) {
+        streaming_mode = 1;
+        run_model("reference tcn", m, seconds, only_n);
+        streaming_mode = -1;
         sk_model_destroy(m);
     }
     if (!only || !strcmp(only, "file")) {
