@@ -9,6 +9,7 @@
 #include "recog_opts.h"
 #include "skelact/recognizer.h"
 #include "stream_rx.h"
+#include "viewer_opts.h"
 
 static const char *const CMD = "recognize";
 
@@ -22,7 +23,7 @@ static void usage(FILE *out)
             "usage: skelact recognize (--listen HOST:PORT | --connect HOST:PORT)\n"
             "                         [--proto auto|text|binary|seed] [--udp]\n"
             "                         [--joints 20|25|kinect1|kinect2] [--exit-on-eof]\n"
-            "                         [--eof-idle MS] [--max-conns N]\n"
+            "                         [--eof-idle MS] [--max-conns N] [--http [HOST:]PORT]\n"
             "                         [--model M [--events json|text|none]\n"
             "                          [--stream-idle MS] [decision settings]\n"
             "                          [--keys MAP [--keys-backend B] [--key-rate N]]]\n"
@@ -52,6 +53,8 @@ static void usage(FILE *out)
             CLI_STREAM_IDLE_MS, cli_rx_help, cli_recog_opt_help);
     fputc('\n', out);
     cli_keys_help(out);
+    fputc('\n', out);
+    fputs(cli_viewer_help, out);
 }
 
 #ifndef CLI_IDLE_CHECK_US
@@ -64,11 +67,14 @@ typedef struct rx_ctx {
     sk_recognizer *rec;
     int events;         /* EV_* */
     sk_sinks *keys;     /* --keys, or NULL */
+    sk_viewer *viewer;  /* --http, or NULL */
 } rx_ctx;
 
 static void on_event(void *ctx, const sk_event *ev)
 {
     rx_ctx *c = ctx;
+    if (c->viewer)
+        sk_viewer_push_event(c->viewer, ev); /* never waits for a browser */
     if (c->keys)
         sk_sinks_on_event(c->keys, ev); /* START and END: holds end with the action */
     if (ev->kind != SK_EVENT_START || c->events == EV_NONE)
@@ -88,7 +94,10 @@ static void on_event(void *ctx, const sk_event *ev)
 static void on_frame(void *ctx, uint32_t stream, const sk_frame *f)
 {
     rx_ctx *c = ctx;
-    sk_recognizer_push(c->rec, stream, f, on_event, c); /* refusals are counted */
+    if (c->rec)
+        sk_recognizer_push(c->rec, stream, f, on_event, c); /* refusals are counted */
+    if (c->viewer)
+        sk_viewer_push_frame(c->viewer, stream, f, c->rec); /* a copy; never waits */
 }
 
 /* The receive loop of cli_rx_run, plus ending the streams that went
@@ -137,6 +146,8 @@ int sk_cmd_recognize(int argc, char **argv)
     int idle_ms = CLI_STREAM_IDLE_MS;
     cli_keys_opts ko;
     cli_keys_opts_init(&ko);
+    cli_viewer_opts vo;
+    cli_viewer_opts_init(&vo);
     for (int i = 1; i < argc; i++) {
         int rc = cli_rx_opts_parse(&o, CMD, argc, argv, &i);
         if (rc < 0)
@@ -150,6 +161,10 @@ int sk_cmd_recognize(int argc, char **argv)
             continue;
         }
         if ((rc = cli_keys_opts_parse(&ko, CMD, argc, argv, &i)) < 0)
+            return 2;
+        if (rc > 0)
+            continue;
+        if ((rc = cli_viewer_opt_parse(&vo, CMD, argc, argv, &i)) < 0)
             return 2;
         if (rc > 0)
             continue;
@@ -190,7 +205,7 @@ int sk_cmd_recognize(int argc, char **argv)
         return cli_usage_error(CMD, "--events and decision settings need --model");
 
     sk_model *m = NULL;
-    rx_ctx ctx = {NULL, events, NULL};
+    rx_ctx ctx = {NULL, events, NULL, NULL};
     if (model) {
         char err[512] = "";
         if (sk_model_load(&m, model, err, sizeof err) != 0)
@@ -228,8 +243,16 @@ int sk_cmd_recognize(int argc, char **argv)
         sk_model_destroy(m);
         return rc;
     }
+    if ((rc = cli_viewer_start(&vo, CMD, m, &ctx.viewer)) != 0) {
+        sk_receiver_destroy(r);
+        cli_keys_close(ctx.keys);
+        sk_recognizer_destroy(ctx.rec);
+        sk_model_destroy(m);
+        return rc;
+    }
     cli_signals_install();
-    int status = ctx.rec ? run(r, &o, &ctx, idle_ms) : cli_rx_run(r, &o, NULL, NULL, NULL);
+    int status = ctx.rec ? run(r, &o, &ctx, idle_ms)
+                         : cli_rx_run(r, &o, ctx.viewer ? on_frame : NULL, &ctx, NULL);
 
     sk_recognizer_stats rs;
     memset(&rs, 0, sizeof rs);
@@ -252,6 +275,7 @@ int sk_cmd_recognize(int argc, char **argv)
         fprintf(stderr, " inferences=%llu resets=%llu", (unsigned long long)rs.inferences,
                 (unsigned long long)rs.resets);
     fputc('\n', stderr);
+    sk_viewer_destroy(ctx.viewer);
     sk_receiver_destroy(r);
     sk_recognizer_destroy(ctx.rec);
     sk_model_destroy(m);
