@@ -22,6 +22,7 @@ static void usage(FILE *out)
         "                    [--json] [--per-take] [--events-out FILE] [--print-events]\n"
         "                    [--smooth A] [--threshold P] [--min-frames N]\n"
         "                    [--refractory N] [--rearm N] [--decide-every K] [--gap N]\n"
+        "                    [--infer window|stream|auto]\n"
         "\n"
         "Run every PRECOG take SeqR_S.csv of the listed subjects frame by frame\n"
         "through the live recognizer (the code `skelact recognize` runs, without\n"
@@ -190,9 +191,10 @@ int cli_eval_precog(int argc, char **argv)
     if (!json)
         printf("model %s  subjects %s  takes %d\n"
                "decisions: smooth %g  threshold %g  min_frames %d  refractory %d  "
-               "rearm %d  decide_every %d\n",
+               "rearm %d  decide_every %d  inference %s\n",
                model, subj, ds.nclips, (double)post.smooth, (double)post.threshold,
-               post.min_frames, post.refractory, rearm, every);
+               post.min_frames, post.refractory, rearm, every,
+               sk_recognizer_is_streaming(rec) ? "stream" : "window");
 
     static sk_frame f; /* ~10 KB: not on the stack */
     for (int c = 0; c < ds.nclips; c++) {
@@ -268,9 +270,10 @@ int cli_eval_precog(int argc, char **argv)
         printf(",\"median_delay_frames\":");
         print_delay(stdout, res.median_delay_frames);
         printf("},\"decision\":{\"smooth\":%.6g,\"threshold\":%.6g,\"min_frames\":%d,"
-               "\"refractory\":%d,\"rearm\":%d,\"decide_every\":%d}}\n",
+               "\"refractory\":%d,\"rearm\":%d,\"decide_every\":%d,\"infer\":\"%s\"}}\n",
                (double)post.smooth, (double)post.threshold, post.min_frames,
-               post.refractory, rearm, every);
+               post.refractory, rearm, every,
+               sk_recognizer_is_streaming(rec) ? "stream" : "window");
     } else {
         printf("frames %ld  frame accuracy %.4f  macro F1 %.4f (over %d labels)\n",
                res.frames, res.frame_accuracy, res.macro_f1, res.macro_labels);

@@ -68,7 +68,21 @@ compare() {
 }
 
 compare defaults Seq1_7.csv
-compare overrides Seq3_8.csv --threshold 0.4 --min-frames 2 --refractory 20 --smooth 0.3 --decide-every 2
+compare overrides Seq3_8.csv --threshold 0.4 --min-frames 2 --refractory 20 --smooth 0.3 --decide-every 2 --rearm 2
+
+# A streaming model (a small tcn with per-frame normalisation), one step per
+# frame live and offline.
+if timeout 200 "$BIN" train --data "$DATA/precog" --format precog --subjects 1-3 \
+    --arch tcn --hidden 16 --layers 3 --kernel 3 --frame-norm --epochs 3 --seed 3 \
+    --threads 1 --out "$TMP/tcn.model" >"$TMP/train_tcn.log" 2>&1; then
+    MODEL=$TMP/tcn.model
+    compare streaming Seq2_9.csv --infer stream --threshold 0.4
+    grep -q 'inference stream' "$TMP/streaming.eval" && ok "streaming: eval ran the streaming model" ||
+        bad "streaming: eval did not stream"
+else
+    cat "$TMP/train_tcn.log"
+    bad "training a small tcn"
+fi
 
 # The eval summary matches its own event list: hits + false alarms = events.
 h=$(sed -n 's/.*hits \([0-9]*\).*false alarms \([0-9]*\).*/\1 \2/p' "$TMP/defaults.eval" | head -1)
