@@ -9,6 +9,7 @@
 #include "../src/nn/training.h" /* internal: cli/ has no src/ include path */
 #include "cli.h"
 #include "skelact/data.h"
+#include "eval_plots.h"
 #include "eval_precog.h"
 #include "recog_opts.h"
 #include "skelact/recognizer.h"
@@ -46,8 +47,8 @@ static void usage(FILE *out)
         "                   stdout), as `recognize --events json` prints it, plus\n"
         "                   \"take\" and \"hit\" (the matched move, -1 false alarm)\n"
         "  --print-events   the same on stdout\n"
-        "\n%s",
-        SK_SCORE_LATE_FRAMES, cli_recog_opt_help);
+        "%s\n%s",
+        SK_SCORE_LATE_FRAMES, cli_eval_plots_help, cli_recog_opt_help);
 }
 
 typedef struct take_run {
@@ -86,13 +87,19 @@ int cli_eval_precog(int argc, char **argv)
     int json = 0, per_take = 0;
     sk_recognizer_config rc_cfg;
     sk_recognizer_config_default(&rc_cfg);
+    cli_eval_plots plots;
+    cli_eval_plots_init(&plots);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
         }
-        int r = cli_recog_opt_parse(&rc_cfg, CMD, argc, argv, &i);
+        int r = cli_eval_plots_parse(&plots, CMD, argc, argv, &i);
+        if (r > 0)
+            continue;
+        if (r == 0)
+            r = cli_recog_opt_parse(&rc_cfg, CMD, argc, argv, &i);
         if (r < 0)
             return 2;
         if (r > 0)
@@ -241,6 +248,8 @@ int cli_eval_precog(int argc, char **argv)
             cli_event_json(evf, &tr.full[i], extra);
             fputc('\n', evf);
         }
+        cli_eval_plots_take(&plots, h, clip->name, clip->labels, pred, clip->nframes, tr.ev,
+                            tr.nev, hitv);
         free(hitv);
         if (per_take && !json) {
             sk_score_result after;
@@ -287,7 +296,7 @@ int cli_eval_precog(int argc, char **argv)
         else
             printf("        delay: no hits\n");
     }
-    status = 0;
+    status = cli_eval_plots_write(&plots, h, model);
     goto done;
 oom:
     fprintf(stderr, "skelact eval: out of memory\n");
@@ -302,5 +311,6 @@ done:
     sk_recognizer_destroy(rec);
     sk__dataset_free(&ds);
     sk_model_destroy(m);
+    cli_eval_plots_free(&plots);
     return status;
 }

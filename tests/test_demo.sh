@@ -73,6 +73,18 @@ efa=$(grep -o '"false_alarms":[0-9]*' "$TMP/eval.json" | cut -d: -f2)
 check_eq "demo hits = eval hits" "$hits" "$ehits"
 check_eq "demo false alarms = eval false alarms" "$fa" "$efa"
 
+# --- the eval pictures on the same takes ---
+"$BIN" eval --model "$MODEL" --data "$SRC/data/precog" --format precog --subjects 7-9 \
+    --confusion-svg "$TMP/c.svg" --timeline-svg "$TMP/t.svg" --take Seq3_8 >/dev/null 2>&1
+check_eq "eval pictures: exit status" $? 0
+check_eq "confusion: one closed svg" "$(grep -c '</svg>' "$TMP/c.svg")" 1
+grep -q '>right punch</text>' "$TMP/c.svg"; check "confusion: label names" $?
+check_eq "timeline: only the take asked for" "$(grep -o 'Seq[0-9]_[0-9].csv' "$TMP/t.svg" | sort -u)" "Seq3_8.csv"
+"$BIN" eval --model "$MODEL" --data "$SRC/data/precog" --format precog --subjects 7-9 \
+    --timeline-svg "$TMP/t2.svg" --take Seq9_9 >/dev/null 2>"$TMP/t2.err"
+check_eq "timeline of an unknown take: exit status" $? 2
+check_eq "timeline of an unknown take: one line" "$(wc -l <"$TMP/t2.err")" 1
+
 # --- one take, sped up ---
 "$BIN" demo --speed 50 --takes 1 --model "$MODEL" >"$TMP/one" 2>&1
 check_eq "demo --takes 1: exit status" $? 0
