@@ -80,6 +80,7 @@ typedef struct demo {
     demo_keys *keys;      /* NULL: no key column */
     int64_t t_start;
     int cur;              /* take of the frame being pushed */
+    int announced;        /* last take whose first frame was announced */
     int colour;
     uint64_t frames;      /* frames received */
     int64_t *lat_us;      /* (lat_cap) latencies of the START events */
@@ -199,6 +200,16 @@ static void on_frame(void *ctx, uint32_t stream, const sk_frame *f)
     if (f->seq < tk->seq0 || f->seq - tk->seq0 >= (uint64_t)tk->t.nframes)
         return; /* not one of ours */
     d->cur = k;
+    if (k > d->announced) {
+        int moves = 0;
+        for (int i = 0; tk->t.labels && i < tk->t.nframes; i++)
+            moves += tk->t.labels[i] != 0 && (i == 0 || tk->t.labels[i - 1] != tk->t.labels[i]);
+        printf("%s  -- take %d/%d: %s, %d frames (%.1f s), %d true moves --%s\n",
+               d->colour ? "\033[2m" : "", k + 1, d->nt, tk->name, tk->t.nframes,
+               (double)tk->t.nframes / DEMO_FPS, moves, d->colour ? "\033[0m" : "");
+        fflush(stdout);
+        d->announced = k;
+    }
     sk_recognizer_push(d->rec, stream, f, on_event, d); /* refusals are counted */
     sk_body_state st;
     if (f->nbodies > 0 &&
@@ -314,6 +325,7 @@ int sk_cmd_demo(int argc, char **argv)
     sk_score *score = NULL;
     demo d;
     memset(&d, 0, sizeof d);
+    d.announced = -1;
     demo_sender js;
     memset(&js, 0, sizeof js);
     pthread_t th;

@@ -54,7 +54,7 @@ moves=$(grep -cE '^ +[0-9]+\.[0-9]+  Seq[0-9]+_[0-9]+\.csv +[0-9]+ +[0-9]+  ' "$
 [ "$moves" -ge 1 ]; check "demo --fast: at least one recognized move line (got $moves)" $?
 check_eq "demo --fast: one summary line" "$(grep -c '^summary: .*hits=[0-9]* misses=[0-9]* false_alarms=[0-9]*' "$TMP/out")" 1
 hits=$(field hits "$TMP/out"); misses=$(field misses "$TMP/out"); fa=$(field false_alarms "$TMP/out")
-true_moves=$(grep -o '[0-9]* true moves' "$TMP/out" | cut -d' ' -f1)
+true_moves=$(grep '^summary:' "$TMP/out" | grep -o '[0-9]* true moves' | cut -d' ' -f1)
 check_eq "hits + misses = true moves" "$((hits + misses))" "$true_moves"
 check_eq "hits + false alarms = move lines" "$((hits + fa))" "$moves"
 # The bundled takes hold 15 moves (data/README.md) and 1026 frames.
