@@ -384,7 +384,8 @@ static void serve_event(void *ctx, const sk_event *ev)
 /* test_viewer --serve TAKE [MODEL] [SECONDS]: serve the viewer on a free
  * port (printed as "port N" on stdout) while the take is pushed at 30 fps,
  * round and round, through a recognizer for MODEL if given ("-" = none), for
- * SECONDS (default 60). For tests/test_viewer_browser.sh and for a look. */
+ * SECONDS (default 60; negative: serve that long without pushing a frame).
+ * For a look at the page in a browser. */
 static int serve(int argc, char **argv)
 {
     sk_take t;
@@ -421,6 +422,8 @@ static int serve(int argc, char **argv)
     printf("port %d\n", sk_viewer_port(v));
     fflush(stdout);
     int64_t start = sk_now_us();
+    if (seconds < 0)
+        sk_sleep_us(-(int64_t)seconds * 1000000, NULL);
     for (uint64_t i = 0; sk_now_us() - start < (int64_t)seconds * 1000000; i++) {
         sk_frame f = t.frames[i % (uint64_t)t.nframes];
         f.seq = i;
