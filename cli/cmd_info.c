@@ -54,9 +54,11 @@ static void print_text(const char *path, long long size, const sk_model_header *
            a->window / (double)h->features.fps, (double)h->features.fps);
     printf("joint set:     %s (%d joints)\n", js ? js->name : "?",
            js ? js->njoints : 0);
-    printf("features:      center %s, scale %s, rotate %s, velocity %s\n",
+    printf("features:      center %s, scale %s, rotate %s, velocity %s, "
+           "frame_norm %s\n",
            on_off(h->features.center), on_off(h->features.scale),
-           on_off(h->features.rotate), on_off(h->features.velocity));
+           on_off(h->features.rotate), on_off(h->features.velocity),
+           on_off(h->features.frame_norm));
     printf("postprocess:   smooth %g, threshold %g, min_frames %d, refractory %d\n",
            (double)h->post.smooth, (double)h->post.threshold, h->post.min_frames,
            h->post.refractory);
@@ -75,7 +77,8 @@ static void print_json(const char *path, long long size, const sk_model_header *
     printf(",\"bytes\":%lld,\"arch\":\"%s\",\"input\":%d,\"hidden\":%d,"
            "\"layers\":%d,\"classes\":%d,\"window\":%d,\"kernel\":%d,"
            "\"params\":%zu,\"joint_set\":\"%s\",\"features\":{\"center\":%s,"
-           "\"scale\":%s,\"rotate\":%s,\"velocity\":%s,\"fps\":%.9g},"
+           "\"scale\":%s,\"rotate\":%s,\"velocity\":%s,\"frame_norm\":%s,"
+           "\"fps\":%.9g},"
            "\"post\":{\"smooth\":%.9g,\"threshold\":%.9g,\"min_frames\":%d,"
            "\"refractory\":%d},\"labels\":[",
            size, sk_arch_name(a->arch), a->input, a->hidden, a->layers,
@@ -83,7 +86,8 @@ static void print_json(const char *path, long long size, const sk_model_header *
            h->features.center ? "true" : "false",
            h->features.scale ? "true" : "false",
            h->features.rotate ? "true" : "false",
-           h->features.velocity ? "true" : "false", (double)h->features.fps,
+           h->features.velocity ? "true" : "false",
+           h->features.frame_norm ? "true" : "false", (double)h->features.fps,
            (double)h->post.smooth, (double)h->post.threshold, h->post.min_frames,
            h->post.refractory);
     for (int i = 0; i < h->nlabels; i++) {

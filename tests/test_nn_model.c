@@ -220,6 +220,7 @@ static void test_round_trip(void)
         make_header(&h, archs[ai]);
         h.arch.hidden = 7 + ai;
         h.features.rotate = ai & 1;
+        h.features.frame_norm = ai == 2;
         h.post.smooth = 0.1f * (float)ai + 0.05f;
         sk_model *m = NULL, *r = NULL;
         char err[256] = "";
@@ -259,7 +260,7 @@ static void test_round_trip(void)
             CHECK_EQ_INT(rd32(b + 20), 6);
             CHECK_EQ_INT(rd32(b + 24), 7 + ai);
             CHECK_EQ_INT(rd32(b + 44), SK_JOINTSET_KINECT1);
-            CHECK_EQ_INT(rd32(b + 48), 1 | 2 | (ai & 1) << 2 | 8);
+            CHECK_EQ_INT(rd32(b + 48), 1 | 2 | (ai & 1) << 2 | 8 | (ai == 2) << 4);
             CHECK_EQ_INT(rd32(b + 72), 3);
             CHECK_EQ_INT(rd32(b + 76), 32);
             CHECK_EQ_INT(rd32(b + 80), np);
@@ -590,6 +591,7 @@ static void test_info(void)
     CHECK_MSG(strstr(out, "\"labels\":[\"none\",\"wave\",\"say \\\"hi\\\"\"]") != NULL,
               "%s", out);
     CHECK(strstr(out, "\"arch\":\"tcn\"") != NULL);
+    CHECK(strstr(out, "\"frame_norm\":false") != NULL);
 
     /* A corrupt file: exit 2 and one line on stderr naming the file. */
     size_t len = 0;
