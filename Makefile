@@ -5,7 +5,7 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 30
 
-.PHONY: all build demo check check-sanitize fuzz fuzz-check bench clean
+.PHONY: all build demo check check-sanitize fuzz fuzz-check bench clean model
 
 all: build
 
@@ -44,6 +44,16 @@ fuzz-check: fuzz
 
 bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b; done
+
+# The shipped model, made again from the bundled PRECOG takes (subjects 1-9;
+# the exact command and its figures: models/README.md). Deterministic seed.
+PRECOG ?= ../shared/data/precog
+MODEL_TRAIN ?= --arch gru --hidden 64 --epochs 12 --stride 2 --skip-after 10 \
+  --mirror-map 1:2,3:4,5:6 --smooth 0.7 --threshold 0.8 --min-frames 5 \
+  --refractory 30 --seed 1
+model: build
+	./$(BUILD)/skelact train --data $(PRECOG) --format precog --subjects 1-9 \
+	  $(MODEL_TRAIN) --out models/precog.model
 
 clean:
 	rm -rf $(BUILD) build-sanitize build-fuzz
