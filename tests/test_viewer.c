@@ -154,9 +154,19 @@ static void test_page(void)
     CHECK(n > 0 && !strncmp(b, "HTTP/1.1 200", 12) && strstr(b, "\r\n\r\n") == b + n - 4);
     n = request(sk_viewer_port(v), "GET /nothing HTTP/1.1\r\n\r\n", b, sizeof b);
     CHECK(n > 0 && !strncmp(b, "HTTP/1.1 404", 12));
+    /* A client that half-closes after its request still gets the whole page. */
+    int fd = dial(sk_viewer_port(v), 0);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        send_all(fd, "GET / HTTP/1.0\r\n\r\n", 18);
+        shutdown(fd, SHUT_WR);
+        n = read_until(fd, b, sizeof b, 0, NULL);
+        CHECK(n > 0 && !strncmp(b, "HTTP/1.1 200", 12) && strstr(b, "</html>\n") == b + n - 8);
+        close(fd);
+    }
     sk_viewer_stats st;
     sk_viewer_get_stats(v, &st);
-    CHECK_EQ_INT(st.requests, 3);
+    CHECK_EQ_INT(st.requests, 4);
     CHECK_EQ_INT(st.bad_requests, 0);
     sk_viewer_destroy(v);
 }

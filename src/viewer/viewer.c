@@ -57,6 +57,7 @@ typedef struct conn {
     size_t in_len;
     char *out;          /* SK_VIEWER_QUEUE bytes, allocated at create */
     size_t out_off, out_len;
+    int peer_done;      /* the browser closed its side: stop reading */
     const char *body;   /* static body sent after out (the page), or NULL */
     size_t body_len, body_off;
 } conn;
@@ -79,6 +80,7 @@ struct sk_viewer {
     int listen_fd, port;
     int wake[2];
     int max_clients, nconns;
+    int64_t accept_pause_us; /* no accepting before this (out of descriptors) */
     pthread_t thread;
     int thread_started;
 
@@ -303,10 +305,10 @@ static void conn_read(sk_viewer *v, conn *c)
         /* Anything a browser sends now is ignored; EOF or an error ends it. */
         char sink[512];
         ssize_t k = recv(c->fd, sink, sizeof sink, 0);
-        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            if (c->state == C_STREAM || c->body_off < c->body_len || c->out_off < c->out_len)
-                conn_close(v, c);
-        }
+        if (k == 0 && c->state == C_SEND)
+            c->peer_done = 1; /* a half-close: the reply still goes out */
+        else if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            conn_close(v, c);
         return;
     }
     ssize_t k = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
@@ -370,8 +372,11 @@ static void accept_all(sk_viewer *v)
     int cap = v->max_clients + SK_VIEWER_EXTRA_CONNS;
     for (;;) {
         int fd = accept(v->listen_fd, NULL, NULL);
-        if (fd < 0)
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                v->accept_pause_us = sk_now_us() + 100000; /* else poll spins on it */
             return;
+        }
         if (v->nconns >= cap) {
             close(fd);
             stat_add(v, &v->stats.refused, 1);
@@ -387,6 +392,7 @@ static void accept_all(sk_viewer *v)
             c->since_us = sk_now_us();
             c->in_len = c->out_off = c->out_len = 0;
             c->body = NULL;
+            c->peer_done = 0;
             v->nconns++;
             break;
         }
@@ -577,10 +583,12 @@ static void *viewer_main(void *arg)
             break;
         int n = 0;
         v->pfds[n++] = (struct pollfd){.fd = v->wake[0], .events = POLLIN};
-        v->pfds[n++] = (struct pollfd){.fd = v->listen_fd, .events = POLLIN};
+        int64_t now = sk_now_us();
+        v->pfds[n++] = (struct pollfd){.fd = now >= v->accept_pause_us ? v->listen_fd : -1,
+                                       .events = POLLIN};
         for (int i = 0; i < cap; i++) {
             conn *c = &v->conns[i];
-            short ev = POLLIN;
+            short ev = c->peer_done ? 0 : POLLIN;
             if (c->state == C_FREE) {
                 v->pfds[n++] = (struct pollfd){.fd = -1};
                 continue;
@@ -589,7 +597,7 @@ static void *viewer_main(void *arg)
                 ev |= POLLOUT;
             v->pfds[n++] = (struct pollfd){.fd = c->fd, .events = ev};
         }
-        int64_t now = sk_now_us();
+        now = sk_now_us();
         int timeout = next_tick > now ? (int)((next_tick - now + 999) / 1000) : 0;
         int rc = poll(v->pfds, (nfds_t)n, timeout);
         if (rc < 0 && errno != EINTR)
