@@ -316,8 +316,12 @@ static void test_msr(const char *data)
              bin, dir, model);
     CHECK_EQ_INT(run(cmd), 2);
     snprintf(cmd, sizeof cmd,
-             "'%s' eval --model '%s' --data '%s' --format precog --subjects 1 "
-             "2>/dev/null", bin, model, dir);
+             "'%s' eval --model /nonexistent.model --data '%s' --format msr "
+             "--subjects 2 2>/dev/null", bin, dir);
+    CHECK_EQ_INT(run(cmd), 2);
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model '%s' --data /nonexistent --format msr --subjects 2 "
+             "2>/dev/null", bin, model);
     CHECK_EQ_INT(run(cmd), 2);
     remove(model);
     remove(json);
