@@ -238,14 +238,7 @@ f=$(value frames "$TMP/recint.err")
 check_eq "record SIGINT: frames" "$f" "$N1"
 check_eq "record SIGINT: the file holds them" "$("$BIN" replay --dump --proto text "$TMP/int.skrec" 2>/dev/null | grep -c .)" "$f"
 
-# ---- the interim demo, flat out: everything sent arrives --------------------
-timeout 120 "$BIN" demo --fast >"$TMP/demo.out" 2>&1
-check_eq "demo --fast: exit status" "$?" 0
-sent=$(sed -n 's/^sent \([0-9]*\) frames.*/\1/p' "$TMP/demo.out")
-got=$(sed -n 's/.*received \([0-9]*\),.*/\1/p' "$TMP/demo.out")
-check_gt0 "demo --fast: frames sent" "$sent"
-check_eq "demo --fast: frames received" "$got" "$sent"
-grep -q 'latency .* p50 [0-9]* us, p99 [0-9]* us' "$TMP/demo.out" && ok "demo: latency line" || bad "demo: no latency line"
+# (the demo has its own test: tests/test_demo.sh)
 
 # ---- bad arguments: exit 2, one line -----------------------------------------
 badargs() { # NAME ARGS...
