@@ -48,9 +48,8 @@ bench: build
 # The shipped model, made again from the bundled PRECOG takes (subjects 1-9;
 # the exact command and its figures: models/README.md). Deterministic seed.
 PRECOG ?= ../shared/data/precog
-MODEL_TRAIN ?= --arch gru --hidden 64 --epochs 12 --stride 2 --skip-after 10 \
-  --mirror-map 1:2,3:4,5:6 --smooth 0.7 --threshold 0.8 --min-frames 5 \
-  --refractory 30 --seed 1
+MODEL_TRAIN ?= --arch tcn --hidden 64 --layers 4 --window 31 --frame-norm \
+  --epochs 16 --stride 2 --refractory 30 --seed 1
 model: build
 	./$(BUILD)/skelact train --data $(PRECOG) --format precog --subjects 1-9 \
 	  $(MODEL_TRAIN) --out models/precog.model
