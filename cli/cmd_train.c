@@ -26,6 +26,8 @@ static void usage(FILE *out)
         "  [--frame-norm] [--smooth A] [--threshold P] [--min-frames N]\n"
         "  [--refractory N]\n"
         "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, epochs 60,\n"
+        "(precog without --arch: the streaming tcn, hidden 64, layers 4, window\n"
+        "31, --frame-norm, refractory 30: models/README.md says why),\n"
         "batch 16, lr 3e-3 (3 warmup epochs, cosine decay), weight decay 1e-2,\n"
         "dropout 0.5, clip 5, ema 0.99, patience 20, threads 2, aug\n"
         "rotate=15,scale=0.2,jitter=0.01 (+ crop=0.3,warp=0.3 for msr).\n"
@@ -120,10 +122,10 @@ static int parse_mirror_map(const char *s, int format, int *map)
 int sk_cmd_train(int argc, char **argv)
 {
     const char *data = NULL, *fmt = NULL, *subj = NULL, *vsubj = NULL,
-               *arch_name = "gru", *out = NULL, *aug_spec = NULL, *mmap = NULL;
-    int hidden = 128, layers = 2, kernel = 3, window = -1, epochs = 60, batch = 16,
+               *arch_name = NULL, *out = NULL, *aug_spec = NULL, *mmap = NULL;
+    int hidden = -1, layers = -1, kernel = 3, window = -1, epochs = 60, batch = 16,
         threads = 2, patience = 20, ensemble = 1, skip_onset = 0, skip_after = 0,
-        stride = 1, frame_norm = 0, min_frames = 3, refractory = 15, warmup = 3, mirror_sym = 0, no_rotate = 0;
+        stride = 1, frame_norm = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
     double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -220,6 +222,20 @@ int sk_cmd_train(int argc, char **argv)
     int format = sk_format_from_name(fmt);
     if (format != SK_FORMAT_PRECOG && format != SK_FORMAT_MSR)
         return cli_usage_error("train", "--format must be precog or msr, not '%s'", fmt);
+    /* PRECOG's live task: the streaming tcn won (models/README.md). */
+    int stream_default = !arch_name && format == SK_FORMAT_PRECOG;
+    if (!arch_name)
+        arch_name = stream_default ? "tcn" : "gru";
+    if (hidden < 0)
+        hidden = stream_default ? 64 : 128;
+    if (layers < 0)
+        layers = stream_default ? 4 : 2;
+    if (window < 0 && stream_default)
+        window = 31; /* the receptive field of 4 layers of kernel 3 */
+    if (stream_default)
+        frame_norm = 1;
+    if (refractory < 0)
+        refractory = stream_default ? 30 : 15;
     int arch = sk_arch_from_name(arch_name);
     if (arch != SK_ARCH_GRU && arch != SK_ARCH_LSTM && arch != SK_ARCH_TCN)
         return cli_usage_error("train", "--arch must be gru, lstm or tcn, not '%s'", arch_name);
