@@ -135,6 +135,44 @@ static void test_state_matters(void)
     sk_model_destroy(m);
 }
 
+/* The vector dot products (picked at create) against the plain ones
+ * (SK_KERNELS=plain at create). */
+static void test_plain_matches_fast(void)
+{
+    int C = 120, H = 64, L = 4, W = 31, K = 9, T = 50;
+    sk_model *m = make_model(SK_ARCH_TCN, C, H, L, W, K, 3, 5);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    sk_model_stream *fast = NULL, *plain = NULL;
+    const char *old = getenv("SK_KERNELS");
+    char saved[64] = "";
+    if (old)
+        snprintf(saved, sizeof saved, "%s", old);
+    CHECK_EQ_INT(sk_model_stream_create(&fast, m), 0);
+    setenv("SK_KERNELS", "plain", 1);
+    CHECK_EQ_INT(sk_model_stream_create(&plain, m), 0);
+    if (old)
+        setenv("SK_KERNELS", saved, 1);
+    else
+        unsetenv("SK_KERNELS");
+    float *x = malloc((size_t)T * C * sizeof *x), a[SK_MAX_CLASSES], b[SK_MAX_CLASSES];
+    random_input(x, (size_t)T * C, 21);
+    float worst = 0;
+    for (int t = 0; t < T; t++) {
+        CHECK_EQ_INT(sk_model_stream_step(m, fast, x + (size_t)t * C, a), 0);
+        CHECK_EQ_INT(sk_model_stream_step(m, plain, x + (size_t)t * C, b), 0);
+        float d = max_diff(a, b, K);
+        worst = d > worst ? d : worst;
+    }
+    printf("  plain vs picked dot products over %d steps: %.2e\n", T, worst);
+    CHECK_MSG(worst < 2e-5f, "plain vs fast: %g", worst);
+    free(x);
+    sk_model_stream_destroy(fast);
+    sk_model_stream_destroy(plain);
+    sk_model_destroy(m);
+}
+
 static void test_errors(void)
 {
     sk_model *g = make_model(SK_ARCH_GRU, 12, 16, 2, 30, 5, 0, 1);
@@ -237,6 +275,7 @@ int main(void)
     RUN(test_frame_norm);
     RUN(test_matches_window);
     RUN(test_state_matters);
+    RUN(test_plain_matches_fast);
     RUN(test_errors);
     return check_report();
 }
