@@ -268,7 +268,7 @@ badargs recognize_none recognize
 badargs recognize_both recognize --listen 127.0.0.1:9 --connect 127.0.0.1:9
 badargs recognize_proto recognize --listen 127.0.0.1:9 --proto xml
 badargs recognize_joints recognize --listen 127.0.0.1:9 --joints 17
-badargs recognize_model recognize --listen 127.0.0.1:9 --model models/precog.model
+badargs recognize_model recognize --listen 127.0.0.1:9 --model "$TMP/no.model"
 badargs recognize_maxconns recognize --listen 127.0.0.1:9 --max-conns 0
 badargs recognize_addr recognize --listen nohost:x
 badargs recognize_extra recognize --listen 127.0.0.1:9 stray
