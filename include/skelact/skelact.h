@@ -8,5 +8,9 @@
 #include "skelact/net.h"
 #include "skelact/data.h"
 #include "skelact/nn.h"
+#include "skelact/recognizer.h"
+#include "skelact/sinks.h"
+#include "skelact/viewer.h"
+#include "skelact/report.h"
 
 #endif
