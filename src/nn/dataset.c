@@ -200,7 +200,7 @@ static int load_precog(sk__dataset *ds, const char *dir,
         n++;
     }
     closedir(d);
-    if (rc == 0) {
+    if (rc == 0 && n > 0) {
         qsort(names, (size_t)n, sizeof *names, cmp_names); /* readdir order varies */
         for (int i = 0; i < n && rc == 0; i++) {
             int r, s;
