@@ -88,12 +88,17 @@ typedef struct sk_model_header {
     sk_feature_config features;
     sk_postproc_config post;
     int nlabels;                               /* == arch.classes */
-    char labels[SK_MAX_CLASSES][SK_LABEL_LEN]; /* label 0 is the null class */
+    char labels[SK_MAX_CLASSES][SK_LABEL_LEN]; /* continuous takes (PRECOG):
+                                                  label 0 is the null class;
+                                                  clips (MSR): all are actions */
 } sk_model_header;
 
 typedef struct sk_model sk_model;
 
-/* Number of float32 parameters of an architecture; 0 if cfg is invalid. */
+/* Number of float32 parameters of an architecture; 0 if cfg breaks the
+ * parameter table's limits. sk_model_create is stricter (input, hidden and
+ * window at most 4096, at most 2^28 parameters): non-zero here does not
+ * promise that create accepts cfg. */
 size_t sk_model_param_count(const sk_model_config *cfg);
 
 /* Create a model with freshly initialised weights (deterministic for seed).
@@ -106,7 +111,9 @@ const sk_model_header *sk_model_header_get(const sk_model *m);
 float *sk_model_params(sk_model *m);
 size_t sk_model_nparams(const sk_model *m);
 
-/* Write / read a model file (docs/MODEL_FORMAT.md). A corrupt, truncated or
+/* Write / read a model file (docs/MODEL_FORMAT.md). Save is atomic (temp file,
+ * fsync, rename) and refuses non-finite weights (SK_EINVAL); load may also
+ * return SK_ENOMEM. A corrupt, truncated or
  * foreign file returns SK_EFORMAT (or SK_EIO) and a one-line reason in err. */
 int sk_model_save(const sk_model *m, const char *path, char *err, size_t errlen);
 int sk_model_load(sk_model **out, const char *path, char *err, size_t errlen);
