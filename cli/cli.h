@@ -6,6 +6,7 @@
 #define SKELACT_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 int sk_cmd_demo(int argc, char **argv);
 int sk_cmd_replay(int argc, char **argv);
@@ -32,5 +33,9 @@ int cli_parse_int_list(const char *s, unsigned char *out, int maxv);
 /* Parse a double / an int with full checking. Return 0 or -1. */
 int cli_parse_double(const char *s, double *out);
 int cli_parse_int(const char *s, int *out);
+
+/* Write s to out as a JSON string: quotes, backslashes and control bytes
+ * escaped. */
+void cli_json_string(FILE *out, const char *s);
 
 #endif

@@ -20,21 +20,6 @@ static void usage(FILE *out)
         "with clips, correct, accuracy and confusion.\n");
 }
 
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 int sk_cmd_eval(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *fmt = NULL, *subj = NULL;
@@ -113,15 +98,15 @@ int sk_cmd_eval(int argc, char **argv)
     double acc = n ? (double)correct / n : 0.0;
     if (json) {
         printf("{\"format\":\"msr\",\"model\":");
-        json_string(model);
+        cli_json_string(stdout, model);
         printf(",\"subjects\":");
-        json_string(subj);
+        cli_json_string(stdout, subj);
         printf(",\"clips\":%d,\"correct\":%d,\"accuracy\":%.6f,\"labels\":[", n,
                correct, acc);
         for (int k = 0; k < K; k++) {
             if (k)
                 putchar(',');
-            json_string(h->labels[k]);
+            cli_json_string(stdout, h->labels[k]);
         }
         printf("],\"confusion\":[");
         for (int a = 0; a < K; a++) {

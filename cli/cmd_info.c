@@ -13,22 +13,6 @@ static void usage(FILE *out)
                  "labels and post-processing defaults.\n");
 }
 
-/* A JSON string: quotes, backslashes and control bytes escaped. */
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 static const char *on_off(int v)
 {
     return v ? "on" : "off";
@@ -73,7 +57,7 @@ static void print_json(const char *path, long long size, const sk_model_header *
     const sk_model_config *a = &h->arch;
     const sk_joint_set *js = sk_joint_set_get(h->features.joint_set);
     printf("{\"file\":");
-    json_string(path);
+    cli_json_string(stdout, path);
     printf(",\"bytes\":%lld,\"arch\":\"%s\",\"input\":%d,\"hidden\":%d,"
            "\"layers\":%d,\"classes\":%d,\"window\":%d,\"kernel\":%d,"
            "\"params\":%zu,\"joint_set\":\"%s\",\"features\":{\"center\":%s,"
@@ -93,7 +77,7 @@ static void print_json(const char *path, long long size, const sk_model_header *
     for (int i = 0; i < h->nlabels; i++) {
         if (i)
             putchar(',');
-        json_string(h->labels[i]);
+        cli_json_string(stdout, h->labels[i]);
     }
     printf("]}\n");
 }

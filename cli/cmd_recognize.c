@@ -104,28 +104,12 @@ static void on_frame(void *ctx, uint32_t stream, const sk_frame *f)
  * silent. Sleeps in poll() while nothing arrives. */
 static int run(sk_receiver *r, const cli_rx_opts *o, rx_ctx *c, int idle_ms)
 {
-    sk_receiver_stats st;
     int64_t last_idle_check = sk_now_us();
     while (!cli_stop) {
-        int timeout = CLI_POLL_MS;
+        int rc = cli_rx_step(r, o, on_frame, c);
+        if (rc != 0)
+            return rc < 0 ? 1 : 0;
         int64_t now = sk_now_us();
-        if (o->exit_on_eof) {
-            sk_receiver_get_stats(r, &st);
-            if (cli_rx_at_eof(o, &st, now))
-                break;
-            if ((o->udp || o->seed) && st.frames > 0) {
-                int64_t left = st.last_byte_us + (int64_t)o->eof_idle_ms * 1000 - now;
-                int left_ms = (int)(left / 1000) + 1;
-                if (left_ms < timeout)
-                    timeout = left_ms;
-            }
-        }
-        int rc = sk_receiver_poll(r, timeout, on_frame, c);
-        if (rc < 0) {
-            fprintf(stderr, "skelact: receiver failed: %s\n", sk_receiver_errmsg(r));
-            return 1;
-        }
-        now = sk_now_us();
         if (now - last_idle_check >= CLI_IDLE_CHECK_US) {
             sk_recognizer_end_idle(c->rec, now - (int64_t)idle_ms * 1000, on_event, c);
             sk_sinks_tick(c->keys); /* maximum hold time */

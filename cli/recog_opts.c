@@ -95,20 +95,6 @@ int cli_recog_opt_parse(sk_recognizer_config *cfg, const char *cmd, int argc,
     return 1;
 }
 
-void cli_json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
 
 void cli_event_json(FILE *out, const sk_event *ev, const char *extra)
 {

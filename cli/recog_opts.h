@@ -22,7 +22,4 @@ extern const char cli_recog_opt_help[];
  * extra (more ,"key":value pairs, already JSON) if not NULL. */
 void cli_event_json(FILE *out, const sk_event *ev, const char *extra);
 
-/* s as a JSON string. */
-void cli_json_string(FILE *out, const char *s);
-
 #endif

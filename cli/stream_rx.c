@@ -204,30 +204,38 @@ int cli_rx_at_eof(const cli_rx_opts *o, const sk_receiver_stats *st,
     return st->open == 0;
 }
 
+int cli_rx_step(sk_receiver *r, const cli_rx_opts *o, sk_frame_fn on_frame,
+                void *ctx)
+{
+    sk_receiver_stats st;
+    int timeout = CLI_POLL_MS;
+    if (o->exit_on_eof) {
+        sk_receiver_get_stats(r, &st);
+        int64_t now = sk_now_us();
+        if (cli_rx_at_eof(o, &st, now))
+            return 1;
+        if ((o->udp || o->seed) && st.frames > 0) {
+            /* Wake up when the silence would be long enough. */
+            int64_t left = st.last_byte_us + (int64_t)o->eof_idle_ms * 1000 - now;
+            int left_ms = (int)(left / 1000) + 1;
+            if (left_ms < timeout)
+                timeout = left_ms;
+        }
+    }
+    if (sk_receiver_poll(r, timeout, on_frame, ctx) < 0) {
+        fprintf(stderr, "skelact: receiver failed: %s\n", sk_receiver_errmsg(r));
+        return -1;
+    }
+    return 0;
+}
+
 int cli_rx_run(sk_receiver *r, const cli_rx_opts *o, sk_frame_fn on_frame,
                void *ctx, volatile int *done)
 {
-    sk_receiver_stats st;
     while (!cli_stop && !(done && *done)) {
-        int timeout = CLI_POLL_MS;
-        if (o->exit_on_eof) {
-            sk_receiver_get_stats(r, &st);
-            int64_t now = sk_now_us();
-            if (cli_rx_at_eof(o, &st, now))
-                break;
-            if ((o->udp || o->seed) && st.frames > 0) {
-                /* Wake up when the silence would be long enough. */
-                int64_t left = st.last_byte_us + (int64_t)o->eof_idle_ms * 1000 - now;
-                int left_ms = (int)(left / 1000) + 1;
-                if (left_ms < timeout)
-                    timeout = left_ms;
-            }
-        }
-        int rc = sk_receiver_poll(r, timeout, on_frame, ctx);
-        if (rc < 0) {
-            fprintf(stderr, "skelact: receiver failed: %s\n", sk_receiver_errmsg(r));
-            return 1;
-        }
+        int rc = cli_rx_step(r, o, on_frame, ctx);
+        if (rc != 0)
+            return rc < 0 ? 1 : 0;
     }
     return 0;
 }

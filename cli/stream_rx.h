@@ -63,6 +63,13 @@ extern volatile sig_atomic_t cli_stop;
  * SA_RESTART, so a blocking poll returns at once), and ignore SIGPIPE. */
 void cli_signals_install(void);
 
+/* One turn of the receive loop: return 1 at end of input (with
+ * o->exit_on_eof), else wait in poll() up to CLI_POLL_MS (less when an
+ * end-of-input silence would be reached sooner), deliver what arrived to
+ * on_frame and return 0; -1 after printing one line if the receiver failed. */
+int cli_rx_step(sk_receiver *r, const cli_rx_opts *o, sk_frame_fn on_frame,
+                void *ctx);
+
 /* Receive until end of input (with o->exit_on_eof, see cli_rx_help), a
  * signal, or *done becoming non-zero (set by on_frame, e.g. record --frames;
  * done may be NULL). Frames go to on_frame(ctx, ...). Returns 0, or 1 after
