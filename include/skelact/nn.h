@@ -126,6 +126,19 @@ int sk_model_load_mem(sk_model **out, const void *buf, size_t len, char *err,
  * per model): use one model per thread. */
 int sk_model_infer(sk_model *m, const float *x, float *probs);
 
+/* Most windows sk_model_infer_batch takes in one call. */
+#define SK_INFER_MAX_BATCH 16
+
+/* Classify n windows at once (1 <= n <= SK_INFER_MAX_BATCH): x holds n
+ * windows one after the other, (n, W, C); probs gets (n, K). Each window's
+ * probabilities are bit for bit those sk_model_infer gives for it alone,
+ * whatever n and whatever the other windows are (so a live recognizer that
+ * batches what arrived together decides exactly as eval does frame by
+ * frame). gru and lstm read each recurrent weight matrix once per step for
+ * all n windows instead of once per window, which is where batch inference
+ * gains. No allocation; same thread rules as sk_model_infer. */
+int sk_model_infer_batch(sk_model *m, int n, const float *x, float *probs);
+
 /* sk_model_infer reads a packed copy of the weights, made on its first call
  * (after sk_model_create or sk_model_load). Call this after changing the
  * parameters in place (training) so the next sk_model_infer re-packs them. */

@@ -156,6 +156,19 @@ void sk_recognizer_settings(const sk_recognizer *r, sk_postproc_config *post,
 int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
                        sk_event_fn on_event, void *ctx);
 
+/* Feed n frames at once (n >= 0), frames[i] of stream streams[i], in that
+ * order: what arrived together (one wake-up of the receive loop, one tick of
+ * a benchmark). The events, their order, the decisions and the stats are
+ * exactly those of n sk_recognizer_push calls in the same order; only the
+ * window model's inferences are run together (sk_model_infer_batch), which
+ * costs less per window. Each event's latency still counts from its own
+ * frame's arrival. Returns 0 if every frame was taken, else the first
+ * error sk_recognizer_push would have returned (the other frames are still
+ * taken). Allocates nothing. */
+int sk_recognizer_push_batch(sk_recognizer *r, int n, const uint32_t *streams,
+                             const sk_frame *const *frames,
+                             sk_event_fn on_event, void *ctx);
+
 /* The stream is gone (peer closed, end of file): every body of it ends its
  * current action (SK_EVENT_END, frame = the stream's last seq) and its
  * windows are freed for reuse. Unknown streams are ignored. */

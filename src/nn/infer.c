@@ -471,6 +471,21 @@ int sk_model_infer(sk_model *m, const float *x, float *probs)
     return 0;
 }
 
+int sk_model_infer_batch(sk_model *m, int n, const float *x, float *probs)
+{
+    if (!m || !x || !probs || n < 1 || n > SK_INFER_MAX_BATCH)
+        return SK_EINVAL;
+    if (!m->infer)
+        return SK_EUNSUPPORTED;
+    size_t wc = (size_t)m->infer->W * (size_t)m->infer->C;
+    for (int i = 0; i < n; i++) { /* one window at a time, for now */
+        int rc = sk_model_infer(m, x + (size_t)i * wc, probs + (size_t)i * m->infer->K);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 double sk_infer_peak_flops(double seconds)
 {
     /* The machine's limit, whatever set SK_KERNELS forces for inference. */

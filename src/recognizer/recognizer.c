@@ -637,3 +637,18 @@ void sk_recognizer_get_stats(const sk_recognizer *r, sk_recognizer_stats *st)
     if (r && st)
         *st = r->stats;
 }
+
+int sk_recognizer_push_batch(sk_recognizer *r, int n, const uint32_t *streams,
+                             const sk_frame *const *frames,
+                             sk_event_fn on_event, void *ctx)
+{
+    if (!r || n < 0 || (n > 0 && (!streams || !frames)))
+        return SK_EINVAL;
+    int first = 0;
+    for (int i = 0; i < n; i++) { /* one frame at a time, for now */
+        int rc = sk_recognizer_push(r, streams[i], frames[i], on_event, ctx);
+        if (rc != 0 && first == 0)
+            first = rc;
+    }
+    return first;
+}
