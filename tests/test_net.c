@@ -482,6 +482,105 @@ out:
     free(c);
 }
 
+/* A persistent connection that ends is reported as its stream's end, after
+ * its last frame; a one-frame (seed habit) connection is not. */
+typedef struct ends {
+    collect *c;
+    int n;
+    uint32_t stream;
+    int frames_before; /* frames collected when the end was reported */
+} ends;
+
+static void on_end(void *ctx, uint32_t stream)
+{
+    ends *e = ctx;
+    e->n++;
+    e->stream = stream;
+    e->frames_before = e->c->n;
+}
+
+static void pump_ends(sk_receiver *r, collect *c, ends *e, int want)
+{
+    int64_t end = deadline();
+    while (e->n < want && sk_now_us() < end)
+        sk_receiver_poll(r, 5, on_frame, c);
+}
+
+static void test_stream_end(void)
+{
+    collect *c = coll_new();
+    ends e = {c, 0, 0, 0};
+    sk_receiver_config rc = {0};
+    char err[256] = "";
+    sk_receiver *r = NULL;
+    sk_sender *s = NULL;
+    rc.mode = SK_NET_LISTEN;
+    rc.proto = SK_PROTO_AUTO;
+    rc.on_stream_end = on_end;
+    rc.on_stream_end_ctx = &e;
+    CHECK_EQ_INT(sk_receiver_create(&r, &rc, err, sizeof err), 0);
+    if (!r)
+        goto out;
+    /* listen: a sender of 5 frames goes away */
+    s = sender(sk_receiver_port(r), SK_PROTO_BINARY, 0, 0, 0, 0);
+    if (!s)
+        goto out;
+    send_frames(s, r, c, sent, 5, 1, SK_JOINTSET_KINECT2);
+    pump(r, s, c, 5);
+    CHECK_EQ_INT(c->n, 5);
+    CHECK_EQ_INT(e.n, 0);
+    sk_sender_destroy(s);
+    s = NULL;
+    pump_ends(r, c, &e, 1);
+    CHECK_EQ_INT(e.n, 1);
+    CHECK_EQ_INT(e.frames_before, 5);
+    CHECK_EQ_INT(e.stream, c->streams[0]);
+    /* the seed habit: one frame per connection ends nothing */
+    for (int i = 0; i < 3; i++) {
+        s = sender(sk_receiver_port(r), SK_PROTO_TEXT, 0, 0, 1, 0);
+        if (!s)
+            goto out;
+        send_frames(s, r, c, sent, 1, 1, SK_JOINTSET_KINECT2);
+        pump(r, s, c, 6 + i);
+        sk_sender_destroy(s);
+        s = NULL;
+    }
+    pump_for(r, NULL, c, 100);
+    CHECK_EQ_INT(c->n, 8);
+    CHECK_EQ_INT(e.n, 1);
+    sk_receiver_destroy(r);
+    r = NULL;
+
+    /* connect: the listening sensor goes away */
+    c->n = 0;
+    e.n = 0;
+    s = sender(0, SK_PROTO_TEXT, 0, 1, 0, 0);
+    if (!s)
+        goto out;
+    rc.mode = SK_NET_CONNECT;
+    rc.port = sk_sender_port(s);
+    CHECK_EQ_INT(sk_receiver_create(&r, &rc, err, sizeof err), 0);
+    if (!r)
+        goto out;
+    for (int i = 0; i < 4; i++) {
+        make_frame(&sent[i], (uint64_t)i, 1, SK_JOINTSET_KINECT1);
+        CHECK_EQ_INT(wait_ready(s, r, c), 0);
+        CHECK_EQ_INT(sk_sender_send(s, &sent[i]), 0);
+        pump(r, s, c, i + 1);
+    }
+    CHECK_EQ_INT(c->n, 4);
+    sk_sender_destroy(s);
+    s = NULL;
+    pump_ends(r, c, &e, 1);
+    CHECK_EQ_INT(e.n, 1);
+    CHECK_EQ_INT(e.stream, 1);
+    CHECK_EQ_INT(e.frames_before, 4);
+out:
+    sk_sender_destroy(s);
+    sk_receiver_destroy(r);
+    free(c);
+}
+
 /* The original seed sensor answers every connection at once with its
  * latest frame: repeats are counted, not delivered, and do not make the
  * receiver reconnect flat out. */
@@ -1408,6 +1507,7 @@ int main(void)
     RUN(test_seed_sender);
     RUN(test_seed_receiver);
     RUN(test_seed_repeats);
+    RUN(test_stream_end);
     RUN(test_udp);
     RUN(test_receiver_restart);
     RUN(test_half_frame);

@@ -100,6 +100,16 @@ typedef struct sk_receiver_config {
                             0 = SK_NET_MAX_ERRORS */
     int backoff_min_ms;  /* connect modes: first retry delay; 0 = default */
     int backoff_max_ms;  /* connect modes: longest retry delay; 0 = default */
+    /* Optional: called (from inside sk_receiver_poll, after the stream's
+     * last frame went to on_frame) when a persistent connection ends - one
+     * that carried at least 2 frames, closed by the peer, reset, evicted or
+     * closed for errors, in listen and connect mode: its stream has no
+     * sender now. A seed-habit connection (one frame each) and UDP never
+     * end a stream this way: only silence tells (the caller's idle rule).
+     * The same stream id may carry frames again later (the host
+     * reconnects). NULL = not told. */
+    void (*on_stream_end)(void *ctx, uint32_t stream);
+    void *on_stream_end_ctx;
 } sk_receiver_config;
 
 /* What a receiver has seen. All counters only grow.

@@ -223,6 +223,11 @@ static void conn_close(sk_receiver *r, conn *c, int why, int64_t now)
         c->st->open = 0;
         c->st->used_us = now;
     }
+    /* A persistent connection (more than one frame: not the seed habit)
+     * ended: its stream has no sender now. */
+    if (c->state == C_UP && c->st && c->frames >= 2 && r->cfg.on_stream_end &&
+        (r->cfg.mode == SK_NET_LISTEN || r->cfg.mode == SK_NET_CONNECT))
+        r->cfg.on_stream_end(r->cfg.on_stream_end_ctx, c->st->id);
     c->fd = -1;
     c->state = C_FREE;
     c->st = NULL;
