@@ -158,6 +158,8 @@ int cli_rx_open(const cli_rx_opts *o, const char *cmd, sk_receiver **out)
     cfg.proto = o->proto;
     cfg.njoints = o->njoints;
     cfg.max_conns = o->max_conns;
+    cfg.on_stream_end = o->on_stream_end;
+    cfg.on_stream_end_ctx = o->on_stream_end_ctx;
     /* The seed habit opens a connection per frame: a fast sender has many
      * accepted but not yet read, so it gets more slots by default. */
     if (!cfg.max_conns && o->seed && !o->connect)

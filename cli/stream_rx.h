@@ -33,6 +33,10 @@ typedef struct cli_rx_opts {
     int max_conns;    /* --max-conns, 0 = the library's default */
     int exit_on_eof;  /* --exit-on-eof */
     int eof_idle_ms;  /* --eof-idle */
+    /* Not an option: told when a persistent connection's stream ends
+     * (sk_receiver_config.on_stream_end); NULL = not told. */
+    void (*on_stream_end)(void *ctx, uint32_t stream);
+    void *on_stream_end_ctx;
 } cli_rx_opts;
 
 /* Set the defaults. */
