@@ -160,11 +160,18 @@ int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
  * order: what arrived together (one wake-up of the receive loop, one tick of
  * a benchmark). The events, their order, the decisions and the stats are
  * exactly those of n sk_recognizer_push calls in the same order; only the
- * window model's inferences are run together (sk_model_infer_batch), which
- * costs less per window. Each event's latency still counts from its own
- * frame's arrival. Returns 0 if every frame was taken, else the first
- * error sk_recognizer_push would have returned (the other frames are still
- * taken). Allocates nothing. */
+ * window model's inferences are run together (sk_model_infer_batch, at most
+ * SK_INFER_MAX_BATCH windows a call), which costs less per window. A stream
+ * may appear more than once. Decisions wait for their batch, so an event is
+ * emitted later than a single push would emit it (at most until the end of
+ * the call): each event's latency_us still counts from its own frame's
+ * arrival and includes that wait. A streaming model steps each frame as it
+ * comes (nothing to batch). Returns 0 if every frame was taken, else the
+ * first error sk_recognizer_push would have returned (the other frames are
+ * still taken); a NULL frames[i] is SK_EINVAL for that frame. The frames
+ * are only read during the call. Allocates nothing. on_event must not call
+ * back into r; sk_recognizer_body_state from it may already see frames
+ * later in the batch. */
 int sk_recognizer_push_batch(sk_recognizer *r, int n, const uint32_t *streams,
                              const sk_frame *const *frames,
                              sk_event_fn on_event, void *ctx);

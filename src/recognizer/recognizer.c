@@ -1,6 +1,23 @@
 /* The live recognizer (skelact/recognizer.h): per-body ring-buffer windows,
  * model calls, decisions and events. Everything is allocated at creation;
- * sk_recognizer_push allocates nothing. */
+ * sk_recognizer_push and sk_recognizer_push_batch allocate nothing.
+ *
+ * Batches (window mode). sk_recognizer_push_batch runs the frames through
+ * the same code as sk_recognizer_push, except that a decision's window is
+ * not inferred at once: its features go into a batch slot (computed from
+ * the ring as it is at that frame) and the decision waits, pending, with
+ * its body and frame. The pending decisions are run together (one
+ * sk_model_infer_batch, then each decision in the order they were queued)
+ * before anything that could put an event or a body's state out of the
+ * order of single pushes:
+ *   - a frame of a stream that has a pending decision (the stream appears
+ *     twice in the batch: its bodies' rings and decision states move on);
+ *   - an event that is not a decision's (END of a body gone too long, of a
+ *     body dropped to make room, of a body that vanished);
+ *   - a full set of slots (SK_INFER_MAX_BATCH), and the end of the batch.
+ * A pending decision reads only its own body, which nothing else touches
+ * before the flush (bodies belong to one stream; a free body is never
+ * pending), so it decides exactly what a single push would have. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +56,15 @@ typedef struct rstream {
     int64_t last_us;      /* arrival time of its last frame (0: none) */
     int nbodies;
     int body[SK_MAX_BODIES]; /* indices into r->bodies */
+    int pending;          /* decisions of its bodies waiting in the batch */
 } rstream;
+
+/* A decision waiting for its window's inference (push_batch). */
+typedef struct rpending {
+    int body, stream;     /* indices into r->bodies, r->streams */
+    const sk_frame *f;    /* the frame that decides (caller's, valid during
+                             the push_batch call) */
+} rpending;
 
 struct sk_recognizer {
     sk_model *model;
@@ -63,6 +88,11 @@ struct sk_recognizer {
     float *x;             /* (W, C) features of the window being decided */
     float *p;             /* (K) model output */
     float *zeros;         /* (K) probs of a body not decided yet */
+    float *bx;            /* (SK_INFER_MAX_BATCH, W, C) pending windows
+                             (window mode only) */
+    float *bp;            /* (SK_INFER_MAX_BATCH, K) their probabilities */
+    rpending pend[SK_INFER_MAX_BATCH];
+    int npending;         /* decisions waiting in bx; 0 outside push_batch */
     sk_recognizer_stats stats;
 };
 
@@ -242,18 +272,18 @@ static int stream_step(sk_recognizer *r, rbody *b)
     return 0;
 }
 
-/* One decision for body b from the model's probabilities r->p. */
+/* One decision for body b from the model's probabilities p (K). */
 static void decide(sk_recognizer *r, rstream *s, rbody *b, const sk_frame *f,
-                   sk_event_fn fn, void *ctx)
+                   const float *p, sk_event_fn fn, void *ctx)
 {
     int K = r->K;
     if (!b->decided) {
-        memcpy(b->ps, r->p, (size_t)K * sizeof *b->ps);
+        memcpy(b->ps, p, (size_t)K * sizeof *b->ps);
         b->decided = 1;
     } else {
         float a = r->smooth;
         for (int k = 0; k < K; k++)
-            b->ps[k] = a * b->ps[k] + (1.0f - a) * r->p[k];
+            b->ps[k] = a * b->ps[k] + (1.0f - a) * p[k];
     }
     int cand = 0;
     for (int k = 1; k < K; k++)
@@ -303,9 +333,33 @@ static void decide(sk_recognizer *r, rstream *s, rbody *b, const sk_frame *f,
          fn, ctx);
 }
 
-/* A new pose of body b (already bridged): ring, then maybe a decision. */
+/* Run the pending decisions: their windows' inference in one call, then
+ * each decision in the order queued. */
+static void flush(sk_recognizer *r, sk_event_fn fn, void *ctx)
+{
+    int n = r->npending;
+    if (n == 0)
+        return;
+    r->npending = 0;
+    size_t xs = (size_t)r->W * r->C, K = (size_t)r->K;
+    int ok = sk_model_infer_batch(r->model, n, r->bx, r->bp) == 0;
+    for (int i = 0; i < n; i++) {
+        const rpending *q = &r->pend[i];
+        rstream *s = &r->streams[q->stream];
+        s->pending = 0;
+        /* If the batch call failed (it cannot for a model accepted at
+         * creation), each window alone, as sk_recognizer_push would. */
+        if (!ok && sk_model_infer(r->model, r->bx + i * xs, r->bp + i * K) != 0)
+            continue;
+        r->stats.inferences++;
+        decide(r, s, &r->bodies[q->body], q->f, r->bp + i * K, fn, ctx);
+    }
+}
+
+/* A new pose of body b (already bridged): ring, then maybe a decision,
+ * pending (into the next batch slot) with defer, else at once. */
 static void body_frame(sk_recognizer *r, rstream *s, rbody *b, const sk_body *pose,
-                       const sk_frame *f, sk_event_fn fn, void *ctx)
+                       const sk_frame *f, int defer, sk_event_fn fn, void *ctx)
 {
     ring_push(r, b, pose);
     if (r->streaming && stream_step(r, b) != 0)
@@ -314,15 +368,28 @@ static void body_frame(sk_recognizer *r, rstream *s, rbody *b, const sk_body *po
     if (full < 0 || full % r->decide_every)
         return;
     if (r->streaming) {
-        decide(r, s, b, f, fn, ctx);
+        decide(r, s, b, f, r->p, fn, ctx);
         return;
     }
     int start = b->head + 1 == r->W ? 0 : b->head + 1; /* oldest */
+    if (defer) {
+        float *x = r->bx + (size_t)r->npending * r->W * r->C;
+        if (sk_features_window(&r->fc, b->ptrs + start, r->W, x) != 0)
+            return; /* cannot happen for a model accepted at creation */
+        rpending *q = &r->pend[r->npending++];
+        q->body = (int)(b - r->bodies);
+        q->stream = (int)(s - r->streams);
+        q->f = f;
+        s->pending++;
+        if (r->npending == SK_INFER_MAX_BATCH)
+            flush(r, fn, ctx);
+        return;
+    }
     if (sk_features_window(&r->fc, b->ptrs + start, r->W, r->x) != 0 ||
         sk_model_infer(r->model, r->x, r->p) != 0)
         return; /* cannot happen for a model accepted at creation */
     r->stats.inferences++;
-    decide(r, s, b, f, fn, ctx);
+    decide(r, s, b, f, r->p, fn, ctx);
 }
 
 /* ---- public --------------------------------------------------------------- */
@@ -406,7 +473,12 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
     r->x = malloc((size_t)r->W * r->C * sizeof *r->x);
     r->p = calloc((size_t)r->K, sizeof *r->p);
     r->zeros = calloc((size_t)r->K, sizeof *r->zeros);
-    if (!r->streams || !r->table || !r->bodies || !r->x || !r->p || !r->zeros)
+    if (!streaming) {
+        r->bx = malloc((size_t)SK_INFER_MAX_BATCH * r->W * r->C * sizeof *r->bx);
+        r->bp = malloc((size_t)SK_INFER_MAX_BATCH * r->K * sizeof *r->bp);
+    }
+    if (!r->streams || !r->table || !r->bodies || !r->x || !r->p || !r->zeros ||
+        (!streaming && (!r->bx || !r->bp)))
         goto fail;
     for (uint32_t i = 0; i < tsize; i++)
         r->table[i] = -1;
@@ -450,6 +522,8 @@ void sk_recognizer_destroy(sk_recognizer *r)
     free(r->x);
     free(r->p);
     free(r->zeros);
+    free(r->bx);
+    free(r->bp);
     free(r);
 }
 
@@ -473,10 +547,12 @@ void sk_recognizer_settings(const sk_recognizer *r, sk_postproc_config *post,
         *decide_every = r->decide_every;
 }
 
-int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
-                       sk_event_fn on_event, void *ctx)
+/* One frame: sk_recognizer_push, or with defer a frame of push_batch (window
+ * decisions pending; see the top of the file). */
+static int push_frame(sk_recognizer *r, uint32_t stream, const sk_frame *f, int defer,
+                      sk_event_fn on_event, void *ctx)
 {
-    if (!r || !f)
+    if (!f)
         return SK_EINVAL;
     r->stats.frames++;
     if (f->joint_set != r->fc.joint_set || f->nbodies > SK_MAX_BODIES) {
@@ -489,6 +565,8 @@ int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
         return SK_ELIMIT;
     }
     rstream *s = &r->streams[si];
+    if (s->pending)
+        flush(r, on_event, ctx); /* this frame moves its bodies on */
     /* Frames lost in flight (a forward jump of the sequence) count as frames
      * every body of the stream missed; a backward jump is a restarted sender. */
     int64_t lost = 0;
@@ -516,9 +594,11 @@ int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
             int64_t missed = b->missing + lost;
             if (missed > r->gap_frames) {
                 /* Gone too long: its action ended; a fresh window. */
-                if (b->label)
+                if (b->label) {
+                    flush(r, on_event, ctx); /* the pending decisions' events first */
                     emit(r, SK_EVENT_END, b->label, b->ps[b->label], s->id, b->id,
                          f->seq, f->arrival_us, on_event, ctx);
+                }
                 body_restart(r, b);
                 r->stats.resets++;
             } else if (missed > 0 && b->filled > 0) {
@@ -544,6 +624,8 @@ int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
                     r->stats.bodies_refused++;
                     continue;
                 }
+                if (r->bodies[s->body[worst]].label)
+                    flush(r, on_event, ctx); /* the pending decisions' events first */
                 body_drop(r, s, worst, f->seq, f->arrival_us, on_event, ctx);
             }
             int bi = body_alloc(r, pose->id);
@@ -556,7 +638,7 @@ int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
         }
         b->seen = 1;
         b->missing = 0;
-        body_frame(r, s, b, pose, f, on_event, ctx);
+        body_frame(r, s, b, pose, f, defer, on_event, ctx);
     }
     /* Bodies not in this frame: missing one more (plus the lost) frames. */
     for (int k = 0; k < s->nbodies;) {
@@ -567,6 +649,8 @@ int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
         }
         b->missing += 1 + (int)lost;
         if (b->missing > r->gap_frames) {
+            if (b->label)
+                flush(r, on_event, ctx); /* the pending decisions' events first */
             body_drop(r, s, k, f->seq, f->arrival_us, on_event, ctx);
             r->stats.resets++;
             continue; /* body_drop moved the last body into slot k */
@@ -574,6 +658,14 @@ int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
         k++;
     }
     return 0;
+}
+
+int sk_recognizer_push(sk_recognizer *r, uint32_t stream, const sk_frame *f,
+                       sk_event_fn on_event, void *ctx)
+{
+    if (!r)
+        return SK_EINVAL;
+    return push_frame(r, stream, f, 0, on_event, ctx);
 }
 
 void sk_recognizer_end_stream(sk_recognizer *r, uint32_t stream,
@@ -644,11 +736,13 @@ int sk_recognizer_push_batch(sk_recognizer *r, int n, const uint32_t *streams,
 {
     if (!r || n < 0 || (n > 0 && (!streams || !frames)))
         return SK_EINVAL;
-    int first = 0;
-    for (int i = 0; i < n; i++) { /* one frame at a time, for now */
-        int rc = sk_recognizer_push(r, streams[i], frames[i], on_event, ctx);
+    /* Streaming models step every frame anyway: nothing to gather. */
+    int defer = !r->streaming, first = 0;
+    for (int i = 0; i < n; i++) {
+        int rc = push_frame(r, streams[i], frames[i], defer, on_event, ctx);
         if (rc != 0 && first == 0)
             first = rc;
     }
+    flush(r, on_event, ctx);
     return first;
 }
