@@ -13,17 +13,23 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: skelact eval --model M --data DIR --format msr --subjects LIST [--json]\n"
+        "                    [--tta N] [--tta-crop X]\n"
         "       (--format precog: see skelact eval --format precog --help)\n"
         "Classify every listed MSR Action3D clip of the subjects (each resampled to\n"
         "the model's window) and print the accuracy and the confusion matrix\n"
         "(rows: true action, columns: predicted). --json prints one JSON object\n"
-        "with clips, correct, accuracy and confusion.\n");
+        "with clips, correct, accuracy and confusion.\n"
+        "--tta N classifies each clip by N views averaged (mean log-probability):\n"
+        "the whole clip and N-1 time crops keeping 1-X of it (--tta-crop X,\n"
+        "default 0.15, half the training crop), starts evenly spaced. Default 1:\n"
+        "the whole clip only. docs/MSR.md has the measurements.\n");
 }
 
 int sk_cmd_eval(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *fmt = NULL, *subj = NULL;
-    int json = 0;
+    int json = 0, tta = 1;
+    double tta_crop = 0.15;
     for (int i = 1; i + 1 < argc; i++)
         if (!strcmp(argv[i], "--format") && !strcmp(argv[i + 1], "precog"))
             return cli_eval_precog(argc, argv);
@@ -48,7 +54,13 @@ int sk_cmd_eval(int argc, char **argv)
             fmt = v;
         else if (!strcmp(a, "--subjects"))
             subj = v;
-        else
+        else if (!strcmp(a, "--tta")) {
+            if (cli_parse_int(v, &tta) || tta < 1 || tta > 64)
+                return cli_usage_error("eval", "bad value for --tta: '%s' (1..64)", v);
+        } else if (!strcmp(a, "--tta-crop")) {
+            if (cli_parse_double(v, &tta_crop) || !(tta_crop >= 0.0 && tta_crop < 1.0))
+                return cli_usage_error("eval", "bad value for --tta-crop: '%s' ([0, 1))", v);
+        } else
             return cli_usage_error("eval", "unknown option %s (see --help)", a);
     }
     if (!model || !data || !fmt || !subj)
@@ -83,7 +95,8 @@ int sk_cmd_eval(int argc, char **argv)
                                  ds.joint_set);
         goto done;
     }
-    if ((rc = sk__classify_dataset(m, &ds, &pred, &truth, &n))) {
+    if ((rc = sk__classify_dataset_views(m, &ds, tta, (float)tta_crop, &pred, &truth,
+                                         &n))) {
         fprintf(stderr, "skelact eval: classification failed: %s\n", sk_strerror(rc));
         goto done;
     }

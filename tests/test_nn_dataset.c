@@ -160,6 +160,91 @@ static void test_augment(void)
     sk__dataset_free(&ds);
 }
 
+/* Test-time views: the whole clip, then crops at evenly spaced starts. */
+static void test_views(void)
+{
+    sk__dataset ds;
+    make_dataset(&ds, 40);
+    sk__sample s = {.clip = 1, .end = -1, .label = 4}; /* 7 frames, x = t */
+    sk_body v[30], plain[30];
+    CHECK_EQ_INT(sk__sample_bodies(&ds, &s, 30, NULL, NULL, plain), 4);
+    CHECK_EQ_INT(sk__sample_view(&ds, &s, 30, 0, 3, 0.5f, v), 4);
+    CHECK(bodies_equal(v, plain, 30));
+    CHECK_EQ_INT(sk__sample_view(&ds, &s, 30, 1, 3, 0.5f, v), 4); /* [0, 3] */
+    CHECK(fabsf(v[0].joints[0].x) < 1e-6f && fabsf(v[29].joints[0].x - 3.0f) < 1e-5f);
+    sk__sample_view(&ds, &s, 30, 2, 3, 0.5f, v); /* [3, 6] */
+    CHECK(fabsf(v[0].joints[0].x - 3.0f) < 1e-5f && fabsf(v[29].joints[0].x - 6.0f) < 1e-5f);
+    sk__sample_view(&ds, &s, 30, 1, 2, 0.5f, v); /* one crop: centred, [1.5, 4.5] */
+    CHECK(fabsf(v[0].joints[0].x - 1.5f) < 1e-5f && fabsf(v[29].joints[0].x - 4.5f) < 1e-5f);
+    sk__sample_view(&ds, &s, 30, 2, 3, 0.0f, v); /* no crop: the whole clip */
+    CHECK(bodies_equal(v, plain, 30));
+    /* A window of a take has one view: itself. */
+    sk__sample w = {.clip = 0, .end = 35, .label = ds.clips[0].labels[35]};
+    CHECK_EQ_INT(sk__sample_bodies(&ds, &w, 30, NULL, NULL, plain), w.label);
+    CHECK_EQ_INT(sk__sample_view(&ds, &w, 30, 2, 3, 0.5f, v), w.label);
+    CHECK(bodies_equal(v, plain, 30));
+
+    /* Classification by views: one view is the plain classification; more
+     * views decide by the summed log-probabilities. */
+    sk_model_header h;
+    memset(&h, 0, sizeof h);
+    sk_feature_config_default(&h.features, SK_JOINTSET_KINECT1);
+    h.arch = (sk_model_config){.arch = SK_ARCH_GRU, .input = 120, .hidden = 8,
+                               .layers = 1, .classes = 5, .window = 6};
+    h.nlabels = 5;
+    for (int k = 0; k < 5; k++)
+        snprintf(h.labels[k], SK_LABEL_LEN, "c%d", k);
+    h.post = (sk_postproc_config){0.5f, 0.6f, 3, 15};
+    sk_model *m = NULL;
+    CHECK_EQ_INT(sk_model_create(&m, &h, 3), 0);
+    if (!m)
+        goto done;
+    int *p1 = NULL, *t1 = NULL, *p3 = NULL, *t3 = NULL, *q = NULL, *tq = NULL, n1 = 0,
+        n3 = 0, nq = 0;
+    CHECK_EQ_INT(sk__classify_dataset(m, &ds, &p1, &t1, &n1), 0);
+    CHECK_EQ_INT(sk__classify_dataset_views(m, &ds, 1, 0.15f, &q, &tq, &nq), 0);
+    CHECK(n1 == nq && n1 > 1 && !memcmp(p1, q, (size_t)n1 * sizeof *q));
+    free(q);
+    free(tq);
+    CHECK_EQ_INT(sk__classify_dataset_views(m, &ds, 3, 0.4f, &p3, &t3, &n3), 0);
+    CHECK_EQ_INT(sk__classify_dataset_views(m, &ds, 3, 0.4f, &q, &tq, &nq), 0);
+    CHECK(n3 == n1 && nq == n3 && !memcmp(p3, q, (size_t)n3 * sizeof *q)); /* deterministic */
+    /* Windows of the take: unchanged; the clip: argmax of the summed logs. */
+    CHECK(!memcmp(p3, p1, (size_t)(n1 - 1) * sizeof *p1));
+    double sum[5] = {0};
+    float x[6 * 120], pr[5];
+    sk_body b[6];
+    const sk_body *ptr[6];
+    for (int vi = 0; vi < 3; vi++) {
+        sk__sample_view(&ds, &s, 6, vi, 3, 0.4f, b);
+        for (int t = 0; t < 6; t++)
+            ptr[t] = &b[t];
+        CHECK_EQ_INT(sk_features_window(&h.features, ptr, 6, x), 0);
+        CHECK_EQ_INT(sk_model_infer(m, x, pr), 0);
+        for (int k = 0; k < 5; k++)
+            sum[k] += log(pr[k]);
+    }
+    int best = 0;
+    for (int k = 1; k < 5; k++)
+        if (sum[k] > sum[best])
+            best = k;
+    CHECK_EQ_INT(p3[n3 - 1], best);
+    CHECK_EQ_INT(t3[n3 - 1], 4);
+    CHECK(sk__classify_dataset_views(m, &ds, 0, 0.1f, &q, &tq, &nq) < 0);
+    free(q);
+    free(tq);
+    CHECK(sk__classify_dataset_views(m, &ds, 3, 1.0f, &q, &tq, &nq) < 0);
+    free(q);
+    free(tq);
+    free(p1);
+    free(t1);
+    free(p3);
+    free(t3);
+done:
+    sk_model_destroy(m);
+    sk__dataset_free(&ds);
+}
+
 /* A packed ensemble computes softmax(mean of the members' logits). */
 static void check_ensemble(int arch)
 {
@@ -293,6 +378,7 @@ static void test_msr(const char *data)
         fclose(fp);
     const char *c = strstr(buf, "\"clips\":");
     const char *a = strstr(buf, "\"accuracy\":");
+    int plain_clips = -1;
     CHECK(c && a && strstr(buf, "\"confusion\":[["));
     if (c && a) {
         int clips = atoi(c + 8);
@@ -304,8 +390,29 @@ static void test_msr(const char *data)
         if (fp)
             fclose(fp);
         CHECK_EQ_INT(clips, subj2);
+        plain_clips = clips;
         CHECK(acc >= 0.0 && acc <= 1.0);
     }
+    /* --tta 3: every clip still counted once. */
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model '%s' --data '%s' --format msr --subjects 2 --json "
+             "--tta 3 --tta-crop 0.2 > '%s'", bin, model, dir, json);
+    CHECK_EQ_INT(run(cmd), 0);
+    fp = fopen(json, "r");
+    got = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+    buf[got] = '\0';
+    if (fp)
+        fclose(fp);
+    c = strstr(buf, "\"clips\":");
+    CHECK(c && atoi(c + 8) == plain_clips);
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model '%s' --data '%s' --format msr --subjects 2 --tta 0 "
+             "2>/dev/null", bin, model, dir);
+    CHECK_EQ_INT(run(cmd), 2);
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model '%s' --data '%s' --format msr --subjects 2 "
+             "--tta-crop 1 2>/dev/null", bin, model, dir);
+    CHECK_EQ_INT(run(cmd), 2);
     /* Bad arguments and unreadable folders: exit 2. */
     snprintf(cmd, sizeof cmd,
              "'%s' train --data /nonexistent --format msr --subjects 1 --out '%s' "
@@ -332,6 +439,7 @@ int main(void)
     RUN(test_windows);
     RUN(test_resample);
     RUN(test_augment);
+    RUN(test_views);
     RUN(test_ensemble);
     if (check_failed)
         return check_report();

@@ -133,3 +133,18 @@ int sk__sample_bodies(const sk__dataset *ds, const sk__sample *s, int W,
         }
     return label;
 }
+
+int sk__sample_view(const sk__dataset *ds, const sk__sample *s, int W, int view,
+                    int nviews, float crop, sk_body *dst)
+{
+    const sk__clip *c = &ds->clips[s->clip];
+    if (s->end >= 0 || view <= 0 || nviews < 2 || !(crop > 0.0f && crop < 1.0f))
+        return sk__sample_bodies(ds, s, W, NULL, NULL, dst);
+    const sk_joint_set *js = sk_joint_set_get(ds->joint_set);
+    float span = (float)(c->nframes - 1), len = span * (1.0f - crop);
+    float at = nviews == 2 ? 0.5f : (float)(view - 1) / (float)(nviews - 2);
+    float t0 = at * (span - len);
+    sk__clip_resample(c->bodies, c->nframes, t0, t0 + len, js->njoints, 0.0f,
+                      NULL, dst, W);
+    return s->label;
+}

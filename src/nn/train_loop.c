@@ -468,22 +468,30 @@ int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n)
 int sk__classify_dataset(sk_model *m, const sk__dataset *ds, int **pred,
                          int **truth, int *n)
 {
+    return sk__classify_dataset_views(m, ds, 1, 0.0f, pred, truth, n);
+}
+
+int sk__classify_dataset_views(sk_model *m, const sk__dataset *ds, int nviews,
+                               float crop, int **pred, int **truth, int *n)
+{
     const sk_model_header *h = sk_model_header_get(m);
     int W = h->arch.window, C = h->arch.input, K = h->arch.classes;
     *pred = *truth = NULL;
     *n = 0;
-    if (sk_features_dim(&h->features) != C || ds->joint_set != h->features.joint_set)
+    if (sk_features_dim(&h->features) != C || ds->joint_set != h->features.joint_set ||
+        nviews < 1 || !(crop >= 0.0f && crop < 1.0f))
         return SK_EINVAL;
     sk__sample *s = NULL;
     int ns = 0, rc;
     sk_trainer *tr = NULL;
     float *x = malloc((size_t)W * C * sizeof *x);
     float *probs = malloc((size_t)K * sizeof *probs);
+    double *score = malloc((size_t)K * sizeof *score); /* (K) summed log-probs */
     sk_body *bodies = malloc((size_t)W * sizeof *bodies);
     const sk_body **ptrs = malloc((size_t)W * sizeof *ptrs);
     int *p = NULL, *y = NULL;
     rc = SK_ENOMEM;
-    if (!x || !probs || !bodies || !ptrs)
+    if (!x || !probs || !score || !bodies || !ptrs)
         goto fail;
     if ((rc = sk__dataset_samples(ds, W, &s, &ns)))
         goto fail;
@@ -494,23 +502,35 @@ int sk__classify_dataset(sk_model *m, const sk__dataset *ds, int **pred,
         goto fail;
     int use_trainer = 0;
     for (int i = 0; i < ns; i++) {
-        y[i] = sk__sample_bodies(ds, &s[i], W, NULL, NULL, bodies);
-        for (int t = 0; t < W; t++)
-            ptrs[t] = &bodies[t];
-        if ((rc = sk_features_window(&h->features, ptrs, W, x)))
-            goto fail;
-        rc = use_trainer ? SK_EUNSUPPORTED : sk_model_infer(m, x, probs);
-        if (rc == SK_EUNSUPPORTED) { /* no fast inference in this build */
-            use_trainer = 1;
-            if (!tr && (rc = sk_trainer_create(&tr, m, 1)))
+        int views = s[i].end < 0 ? nviews : 1; /* takes: the window itself */
+        for (int k = 0; k < K; k++)
+            score[k] = 0.0;
+        for (int v = 0; v < views; v++) {
+            y[i] = sk__sample_view(ds, &s[i], W, v, views, crop, bodies);
+            for (int t = 0; t < W; t++)
+                ptrs[t] = &bodies[t];
+            if ((rc = sk_features_window(&h->features, ptrs, W, x)))
                 goto fail;
-            rc = sk_trainer_forward(tr, x, 1, probs);
+            rc = use_trainer ? SK_EUNSUPPORTED : sk_model_infer(m, x, probs);
+            if (rc == SK_EUNSUPPORTED) { /* no fast inference in this build */
+                use_trainer = 1;
+                if (!tr && (rc = sk_trainer_create(&tr, m, 1)))
+                    goto fail;
+                rc = sk_trainer_forward(tr, x, 1, probs);
+            }
+            if (rc)
+                goto fail;
+            if (views == 1) { /* plain argmax: exactly the one-view decision */
+                for (int k = 0; k < K; k++)
+                    score[k] = probs[k];
+                break;
+            }
+            for (int k = 0; k < K; k++)
+                score[k] += log(probs[k] > 1e-30f ? (double)probs[k] : 1e-30);
         }
-        if (rc)
-            goto fail;
         int best = 0;
         for (int k = 1; k < K; k++)
-            if (probs[k] > probs[best])
+            if (score[k] > score[best])
                 best = k;
         p[i] = best;
     }
@@ -526,6 +546,7 @@ fail:
     free(s);
     free(x);
     free(probs);
+    free(score);
     free(bodies);
     free(ptrs);
     return rc;

@@ -92,6 +92,16 @@ void sk__clip_resample(const sk_body *src, int n, float t0, float t1, int njoint
 int sk__sample_bodies(const sk__dataset *ds, const sk__sample *s, int W,
                       const sk__augment *a, sk_rng *rng, sk_body *dst);
 
+/* Test-time views of a clip (no randomness): view 0 of nviews is the whole
+ * clip; views 1..nviews-1 keep a fraction 1-crop of its time span, their
+ * starts evenly spaced from the first frame to the last possible one (one
+ * extra view: centred). A training crop of c keeps 1-c/2 of the span on
+ * average, so crop = c/2 shows the model clips of its usual length. The
+ * view's W bodies go into dst, resampled without warping; returns the label.
+ * Continuous takes (s->end >= 0) have one view, the window itself. */
+int sk__sample_view(const sk__dataset *ds, const sk__sample *s, int W, int view,
+                    int nviews, float crop, sk_body *dst);
+
 /* ---- training ----------------------------------------------------------- */
 
 typedef struct sk__train_config {
@@ -146,5 +156,13 @@ int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n);
  * the predicted classes; labels the true ones. Returns 0 or a SK_E* code. */
 int sk__classify_dataset(sk_model *m, const sk__dataset *ds, int **pred,
                          int **truth, int *n);
+
+/* The same with test-time augmentation: each clip is classified as the mean
+ * of the log-probabilities (the logits up to a constant per view) of its
+ * nviews views (sk__sample_view with crop); nviews 1 is sk__classify_dataset.
+ * Deterministic. Returns 0 or a SK_E* code (SK_EINVAL: nviews < 1, crop
+ * outside [0, 1)). */
+int sk__classify_dataset_views(sk_model *m, const sk__dataset *ds, int nviews,
+                               float crop, int **pred, int **truth, int *n);
 
 #endif
