@@ -1,7 +1,9 @@
 /* skelact bench: inference time per window (one thread; median and p99 over
  * many runs after a warm-up) for each architecture at the default training
  * sizes and at the reference shapes of DESIGN.md, the work done per window
- * against this core's measured arithmetic peak, and training throughput.
+ * against this core's measured arithmetic peak, the time per window of batch
+ * inference (sk_model_infer_batch) for the reference gru and lstm, and
+ * training throughput.
  *
  *   skelact bench [--json] [--quick] [--runs N] [--kernels plain|avx2|avx512]
  */
@@ -25,7 +27,9 @@ static void usage(FILE *out)
             "  Inference per window on one thread (median and p99) for gru, lstm\n"
             "  and tcn at the default training sizes and the reference shapes,\n"
             "  with multiply-adds, GFLOP/s and the measured single-core peak;\n"
-            "  then training throughput (windows/s, batch 64, reference GRU).\n"
+            "  time per window of batches of 1, 4, 8 and 16 windows (reference\n"
+            "  gru and lstm); then training throughput (windows/s, batch 64,\n"
+            "  reference GRU).\n"
             "  --json        one JSON object on stdout\n"
             "  --quick       fewer runs (a smoke test; figures are rougher)\n"
             "  --runs N      timed runs per shape (default 2000)\n"
@@ -137,6 +141,59 @@ static int bench_infer(const sk_model_config *cfg, int runs, struct result *r)
     qsort(t, (size_t)runs, sizeof *t, cmp_double);
     r->median_us = t[runs / 2];
     r->p99_us = t[(size_t)((double)runs * 0.99)];
+    r->min_us = t[0];
+    r->macs = sk_model_infer_macs(m);
+    r->macs_full = full_macs(cfg);
+    r->kernels = sk_model_infer_kernels(m);
+done:
+    free(x);
+    free(t);
+    sk_model_destroy(m);
+    return rc;
+}
+
+/* ---- batch inference ------------------------------------------------------ */
+
+/* The batches measured, for the reference gru and lstm (shapes[3], [4]). */
+static const int batch_sizes[] = {1, 4, 8, 16};
+#define NBATCH ((int)(sizeof batch_sizes / sizeof batch_sizes[0]))
+#define NBATCH_ARCHS 2
+
+/* Time per window of sk_model_infer_batch with B windows a call: median and
+ * p99 over calls of the call's time / B; about `runs` windows in all (at
+ * least 20 calls). r->macs is per window. */
+static int bench_batch(const sk_model_config *cfg, int B, int runs, struct result *r)
+{
+    sk_model *m = NULL;
+    int rc = make_model(&m, cfg);
+    if (rc != 0)
+        return rc;
+    enum { NX = 2 * SK_INFER_MAX_BATCH }; /* distinct windows, cycled */
+    size_t nx = (size_t)cfg->window * cfg->input;
+    int calls = runs / B < 20 ? 20 : runs / B;
+    float *x = malloc(nx * (NX + SK_INFER_MAX_BATCH) * sizeof *x);
+    double *t = malloc((size_t)calls * sizeof *t);
+    float probs[SK_INFER_MAX_BATCH * SK_MAX_CLASSES];
+    if (!x || !t) {
+        rc = SK_ENOMEM;
+        goto done;
+    }
+    unsigned seed = 13;
+    fill_random(x, nx * NX, &seed);
+    memcpy(x + nx * NX, x, nx * SK_INFER_MAX_BATCH * sizeof *x); /* wrap-around */
+    int warm = calls / 10 < 5 ? 5 : calls / 10;
+    for (int i = 0; i < warm; i++)
+        if ((rc = sk_model_infer_batch(m, B, x + nx * ((size_t)i * B % NX), probs)) != 0)
+            goto done;
+    for (int i = 0; i < calls; i++) {
+        const float *xi = x + nx * ((size_t)i * B % NX);
+        double t0 = now_s();
+        sk_model_infer_batch(m, B, xi, probs);
+        t[i] = (now_s() - t0) * 1e6 / B;
+    }
+    qsort(t, (size_t)calls, sizeof *t, cmp_double);
+    r->median_us = t[calls / 2];
+    r->p99_us = t[(size_t)((double)calls * 0.99)];
     r->min_us = t[0];
     r->macs = sk_model_infer_macs(m);
     r->macs_full = full_macs(cfg);
@@ -270,6 +327,17 @@ int sk_cmd_bench(int argc, char **argv)
             return 1;
         }
     }
+    struct result bres[NBATCH_ARCHS][NBATCH];
+    for (int a = 0; a < NBATCH_ARCHS; a++)
+        for (int b = 0; b < NBATCH; b++) {
+            int rc = bench_batch(&shapes[3 + a].cfg, batch_sizes[b], runs, &bres[a][b]);
+            if (rc != 0) {
+                fprintf(stderr, "skelact bench: %s batch %d: %s\n",
+                        sk_arch_name(shapes[3 + a].cfg.arch), batch_sizes[b],
+                        sk_strerror(rc));
+                return 1;
+            }
+        }
     /* A second peak measurement after the runs: the machine may be shared,
      * so keep the higher (the core's capability). */
     double peak2 = sk_infer_peak_flops(quick ? 0.1 : 0.5);
@@ -308,6 +376,17 @@ int sk_cmd_bench(int argc, char **argv)
                    2.0 * r->macs / peak * 1e6, r->median_us / (2.0 * r->macs / peak * 1e6),
                    i + 1 < NSHAPES ? "," : "");
         }
+        printf(" ],\n \"batch\": [\n");
+        for (int a = 0; a < NBATCH_ARCHS; a++)
+            for (int b = 0; b < NBATCH; b++) {
+                const struct result *r = &bres[a][b];
+                double limit = 2.0 * r->macs / peak * 1e6;
+                printf("  {\"arch\": \"%s\", \"batch\": %d, \"median_us\": %.2f, "
+                       "\"p99_us\": %.2f, \"x_limit\": %.2f}%s\n",
+                       sk_arch_name(shapes[3 + a].cfg.arch), batch_sizes[b],
+                       r->median_us, r->p99_us, r->median_us / limit,
+                       a + 1 < NBATCH_ARCHS || b + 1 < NBATCH ? "," : "");
+            }
         printf(" ],\n \"train\": ");
         if (trc == 0)
             printf("{\"arch\": \"gru\", \"input\": %d, \"hidden\": %d, \"layers\": %d, "
@@ -341,6 +420,17 @@ int sk_cmd_bench(int argc, char **argv)
            " tcn computes only the steps its last step depends on: %.0f of %.0f\n"
            " multiply-adds at the reference shape.)\n",
            res[5].macs, res[5].macs_full);
+    printf("\nbatch inference (sk_model_infer_batch, reference shapes): time per window\n");
+    printf("%-5s %5s | %9s %9s %9s | %8s %7s\n", "arch", "batch", "median_us", "p99_us",
+           "min_us", "limit_us", "x_limit");
+    for (int a = 0; a < NBATCH_ARCHS; a++)
+        for (int b = 0; b < NBATCH; b++) {
+            const struct result *r = &bres[a][b];
+            double limit = 2.0 * r->macs / peak * 1e6;
+            printf("%-5s %5d | %9.1f %9.1f %9.1f | %8.1f %7.2f\n",
+                   sk_arch_name(shapes[3 + a].cfg.arch), batch_sizes[b], r->median_us,
+                   r->p99_us, r->min_us, limit, r->median_us / limit);
+        }
     if (trc == 0)
         printf("\ntraining (sk_trainer_step, reference gru, batch %d): %.0f windows/s "
                "on 1 thread, %.0f windows/s on 2 threads\n",

@@ -14,6 +14,17 @@
  * (the receptive field narrows from the top layer down, as a streaming
  * implementation would), each as one row of an im2col matrix product.
  *
+ * Batches (sk_model_infer_batch): n windows share each pass over the
+ * weights. gru/lstm: per layer, the input projections of all n windows are
+ * one matrix product (n*W rows); per step, one product gh (n, Np) = h (n,
+ * Hp) @ W_hh + b_hh reads W_hh from L2 once for all n windows (the single
+ * path reads it once per window and step, at L2 bandwidth), then the gates
+ * window by window. tcn: per layer, the im2col rows of all n windows are one
+ * matrix product. Each window's result is bit for bit the single path's:
+ * every kernel computes each output as one multiply-add chain from its bias
+ * over k in order, whatever the blocking (kernels.h), and the gates, the
+ * head and the softmax are the same calls on the same values.
+ *
  * The weights are read from a packed copy (kernels.h: panels, hidden sizes
  * padded to the kernel set's vector width with zero weights, so the padded
  * units stay exactly 0). The copy is made on the first sk_model_infer after
@@ -28,11 +39,16 @@
 #include "kernels.h"
 #include "model.h"
 
+#ifndef SK__INFER_BATCH_BYTES
+#define SK__INFER_BATCH_BYTES (32u << 20) /* batch scratch cap: huge models batch fewer windows a pass */
+#endif
+
 struct sk__infer {
     const sk__kernels *k;
     int arch, C, H, L, W, K, G, ksize; /* the model's sizes (ksize: tcn) */
     int Hp;                            /* H padded to the vector width */
     int Np;                            /* G * Hp: gate outputs per step */
+    int bmax;                          /* windows a batch pass holds (1..16) */
     int packed;                        /* the packed copy matches params */
     double macs;                       /* multiply-adds per window */
     sk__param_table pt;
@@ -41,11 +57,12 @@ struct sk__infer {
     float *w_hh[SK__MAX_LAYERS]; /* (Hp, Np) packed, nr_mv panels; rnn only */
     float *b_ih[SK__MAX_LAYERS]; /* (Np) padded */
     float *b_hh[SK__MAX_LAYERS]; /* (Np) padded; rnn only */
-    float *gi;     /* (W, Np) input projections / tcn conv outputs */
-    float *gh;     /* (Np) recurrent projection of one step */
-    float *seq[2]; /* (W, Hp) each: layer outputs, ping-pong */
-    float *cell;   /* (Hp) lstm cell state */
-    float *col;    /* tcn: (W, ksize * max(C, Hp)) im2col rows */
+    /* Scratch of bmax windows; a single window uses the first one's. */
+    float *gi;     /* (bmax, W, Np) input projections / tcn conv outputs */
+    float *gh;     /* (bmax, Np) recurrent projection of one step */
+    float *seq[2]; /* (bmax, W, Hp) each: layer outputs, ping-pong */
+    float *cell;   /* (bmax, Hp) lstm cell state */
+    float *col;    /* tcn: (bmax, W, ksize * max(C, Hp)) im2col rows */
     float *tmp;    /* (max over layers of cin * Np) unpacked staging */
     int *rows;     /* tcn: (L, W) times layer l must output, oldest first */
     /* gru/lstm: a layer's input projection rows [r0, W) are computed in
@@ -200,18 +217,27 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
             n += round_up(Np, A);
         }
     }
+    /* Windows a batch pass holds: as many as SK_INFER_MAX_BATCH unless
+     * their scratch would pass SK__INFER_BATCH_BYTES. */
+    size_t ncol1 = s->arch == SK_ARCH_TCN ? W * (size_t)s->ksize * cmax : 0;
+    size_t per_window = W * Np + Np + 2 * W * Hp + Hp + ncol1;
+    size_t bmax = SK__INFER_BATCH_BYTES / sizeof(float) / per_window;
+    bmax = bmax < 1 ? 1 : bmax > SK_INFER_MAX_BATCH ? SK_INFER_MAX_BATCH : bmax;
+    s->bmax = (int)bmax;
     size_t off_gi = n;
-    n += round_up(W * Np, A);
+    n += round_up(bmax * W * Np, A);
     size_t off_gh = n;
-    n += round_up(Np, A);
+    n += round_up(bmax * Np, A);
     size_t off_seq0 = n;
-    n += round_up(W * Hp, A);
+    n += round_up(bmax * W * Hp, A);
     size_t off_seq1 = n;
-    n += round_up(W * Hp, A);
+    n += round_up(bmax * W * Hp, A);
     size_t off_cell = n;
-    n += round_up(Hp, A);
+    n += round_up(bmax * Hp, A);
     size_t off_col = n;
     size_t ncol = W * (size_t)s->ksize * cmax;
+    if (s->arch == SK_ARCH_TCN)
+        ncol = bmax * ncol1;
     if (ncol < (size_t)s->L * W) /* tcn_plan borrows it as bytes */
         ncol = (size_t)s->L * W;
     n += round_up(ncol, A);
@@ -320,6 +346,15 @@ int sk__infer_use(sk_model *m, const sk__kernels *k)
         return SK_EINVAL;
     sk__infer_free(m);
     return infer_init_with(m, k);
+}
+
+int sk__infer_batch_limit(sk_model *m, int b)
+{
+    if (!m || !m->infer || b < 1)
+        return SK_EINVAL;
+    if (b < m->infer->bmax)
+        m->infer->bmax = b;
+    return m->infer->bmax;
 }
 
 void sk_model_infer_sync(sk_model *m)
@@ -438,18 +473,91 @@ static const float *tcn_forward(struct sk__infer *s, const float *x)
     return out;
 }
 
-int sk_model_infer(sk_model *m, const float *x, float *probs)
+/* gru / lstm, n windows x (n, W, C) at once: returns the last layer's
+ * outputs (n, W, Hp). */
+static const float *rnn_forward_batch(struct sk__infer *s, int n, const float *x)
 {
-    if (!m || !x || !probs)
-        return SK_EINVAL;
-    struct sk__infer *s = m->infer;
-    if (!s)
-        return SK_EUNSUPPORTED;
-    if (!s->packed)
-        infer_pack(m);
-    const float *top = s->arch == SK_ARCH_TCN ? tcn_forward(s, x)
-                                              : rnn_forward(s, x);
-    const float *h = top + (size_t)(s->W - 1) * s->Hp; /* (H) last step */
+    const sk__kernels *k = s->k;
+    const float *in = x;
+    int lda = s->C, Hp = s->Hp, Np = s->Np, W = s->W;
+    size_t ws = (size_t)W * Hp; /* one window's outputs */
+    float *out = NULL;
+    for (int l = 0; l < s->L; l++) {
+        out = s->seq[l & 1];
+        k->matmul(s->gi, Np, in, lda, s->w_ih[l], s->b_ih[l], n * W, s->cin[l], Np);
+        if (s->arch == SK_ARCH_LSTM)
+            memset(s->cell, 0, (size_t)n * Hp * sizeof(float));
+        for (int t = 0; t < W; t++) {
+            if (t == 0) /* h = 0: the recurrent term is the bias alone */
+                for (int i = 0; i < n; i++) {
+                    memcpy(s->gh + (size_t)i * Np, s->b_hh[l], (size_t)Np * sizeof(float));
+                    memset(out + i * ws, 0, (size_t)Hp * sizeof(float));
+                }
+            else
+                k->matvec_n(s->gh, Np, out + (size_t)(t - 1) * Hp, (int)ws, n,
+                            s->w_hh[l], s->b_hh[l], Hp, Np);
+            for (int i = 0; i < n; i++) {
+                float *h = out + i * ws + (size_t)t * Hp;
+                const float *gi = s->gi + ((size_t)i * W + t) * Np;
+                float *gh = s->gh + (size_t)i * Np;
+                if (t > 0)
+                    memcpy(h, h - Hp, (size_t)Hp * sizeof(float));
+                if (s->arch == SK_ARCH_GRU)
+                    k->gru_gates(h, gi, gh, Hp);
+                else
+                    k->lstm_gates(h, s->cell + (size_t)i * Hp, gi, gh, Hp);
+            }
+        }
+        in = out;
+        lda = Hp;
+    }
+    return out;
+}
+
+/* tcn, n windows at once: returns the last layer's outputs (n, W, Hp),
+ * valid at the rows the plan computed (always the last). */
+static const float *tcn_forward_batch(struct sk__infer *s, int n, const float *x)
+{
+    const sk__kernels *k = s->k;
+    const float *in = x;
+    int Cs = s->C, Hp = s->Hp, W = s->W, kk = s->ksize;
+    size_t ws = (size_t)W * Hp;
+    float *out = NULL;
+    for (int l = 0; l < s->L; l++) {
+        out = s->seq[l & 1];
+        long d = 1L << l;
+        int nr = s->nrows[l], cin = s->cin[l];
+        const int *rows = s->rows + (size_t)l * W;
+        size_t wi = (size_t)W * Cs; /* one window's inputs */
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < nr; i++) {
+                float *col = s->col + ((size_t)b * nr + i) * cin;
+                for (int j = 0; j < kk; j++) {
+                    long u = rows[i] - (long)(kk - 1 - j) * d;
+                    if (u >= 0)
+                        memcpy(col + (size_t)j * Cs, in + b * wi + (size_t)u * Cs,
+                               (size_t)Cs * sizeof(float));
+                    else
+                        memset(col + (size_t)j * Cs, 0, (size_t)Cs * sizeof(float));
+                }
+            }
+        k->matmul(s->gi, Hp, s->col, cin, s->w_ih[l], s->b_ih[l], n * nr, cin, Hp);
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < nr; i++) {
+                size_t t = (size_t)rows[i];
+                k->relu_add(out + b * ws + t * Hp, s->gi + ((size_t)b * nr + i) * Hp,
+                            l > 0 ? in + b * wi + t * Hp : NULL, Hp);
+            }
+        in = out;
+        Cs = Hp;
+    }
+    return out;
+}
+
+/* The head and the softmax: h (H) the top layer's last step -> probs (K). */
+static void infer_head(const sk_model *m, const float *h, float *probs)
+{
+    const struct sk__infer *s = m->infer;
     const float *w = m->params + s->pt.w_out;         /* (K, H) */
     const float *b = m->params + s->pt.b_out;         /* (K) */
     float mx = -3.4e38f;
@@ -468,6 +576,20 @@ int sk_model_infer(sk_model *m, const float *x, float *probs)
     }
     for (int c = 0; c < s->K; c++)
         probs[c] /= sum;
+}
+
+int sk_model_infer(sk_model *m, const float *x, float *probs)
+{
+    if (!m || !x || !probs)
+        return SK_EINVAL;
+    struct sk__infer *s = m->infer;
+    if (!s)
+        return SK_EUNSUPPORTED;
+    if (!s->packed)
+        infer_pack(m);
+    const float *top = s->arch == SK_ARCH_TCN ? tcn_forward(s, x)
+                                              : rnn_forward(s, x);
+    infer_head(m, top + (size_t)(s->W - 1) * s->Hp, probs); /* last step */
     return 0;
 }
 
@@ -475,13 +597,26 @@ int sk_model_infer_batch(sk_model *m, int n, const float *x, float *probs)
 {
     if (!m || !x || !probs || n < 1 || n > SK_INFER_MAX_BATCH)
         return SK_EINVAL;
-    if (!m->infer)
+    struct sk__infer *s = m->infer;
+    if (!s)
         return SK_EUNSUPPORTED;
-    size_t wc = (size_t)m->infer->W * (size_t)m->infer->C;
-    for (int i = 0; i < n; i++) { /* one window at a time, for now */
-        int rc = sk_model_infer(m, x + (size_t)i * wc, probs + (size_t)i * m->infer->K);
-        if (rc != 0)
-            return rc;
+    if (!s->packed)
+        infer_pack(m);
+    size_t wc = (size_t)s->W * (size_t)s->C, ws = (size_t)s->W * s->Hp;
+    while (n > 0) {
+        int b = n < s->bmax ? n : s->bmax;
+        if (b == 1) { /* the single path overlaps more: faster alone */
+            sk_model_infer(m, x, probs);
+        } else {
+            const float *top = s->arch == SK_ARCH_TCN ? tcn_forward_batch(s, b, x)
+                                                      : rnn_forward_batch(s, b, x);
+            for (int i = 0; i < b; i++)
+                infer_head(m, top + i * ws + (size_t)(s->W - 1) * s->Hp,
+                           probs + (size_t)i * s->K);
+        }
+        x += (size_t)b * wc;
+        probs += (size_t)b * s->K;
+        n -= b;
     }
     return 0;
 }

@@ -10,6 +10,15 @@
  * set's own panel widths (nr_mm for matmul, nr_mv for matvec); N must be a
  * multiple of the set's vector width vw (inference pads hidden sizes so that
  * it is: the padded units have zero weights and stay exactly 0).
+ *
+ * Rounding. In every set, each output of matmul, of matvec's full panels,
+ * of matvec_mm and of matvec_n is one chain of multiply-adds that starts at
+ * its bias (or 0) and runs over k in order, whatever the row count, the
+ * blocking and the other rows: so a row's result never depends on which
+ * rows it was computed with (batch inference relies on this to give each
+ * window exactly what single-window inference gives). Only matvec's
+ * narrower last panel splits k (four partial sums), the same way in matvec,
+ * matvec_mm and matvec_n.
  */
 #ifndef SKELACT_NN_KERNELS_H
 #define SKELACT_NN_KERNELS_H
@@ -36,6 +45,11 @@ typedef struct sk__kernels {
     /* y (N) = bias (N) + x (K) @ B (K, N packed with nr_mv). */
     void (*matvec)(float *y, const float *x, const float *bp,
                    const float *bias, int K, int N);
+    /* y (n, ldy) = bias (N) + x (n, K; row stride ldx) @ B (K, N packed with
+     * nr_mv): n matvecs over the same B, which the vector sets read once for
+     * all n rows. Row i is bit for bit matvec(y_i, x_i, bp, bias, K, N). */
+    void (*matvec_n)(float *y, int ldy, const float *x, int ldx, int n,
+                     const float *bp, const float *bias, int K, int N);
     /* matvec (y, x, bpv, biasv, K, N as above) and nu blocks u of the
      * product c (., ldc) = biasm + a (., Km; lda) @ Bm (Km, .; packed with
      * nr_mm, bpm), each block as matmul would compute it. The vector sets
@@ -79,6 +93,12 @@ const sk__kernels *sk__kernels_pick(void);
  * or SK_ENOMEM (then m has no inference state: sk_model_infer fails). */
 struct sk_model;
 int sk__infer_use(struct sk_model *m, const sk__kernels *k);
+
+/* Tests: make sk_model_infer_batch run m's windows in passes of at most b
+ * (1 <= b; no more than its scratch holds), as it does by itself for models
+ * too large to hold SK_INFER_MAX_BATCH windows' scratch. Returns the passes'
+ * size now in force, or SK_EINVAL. */
+int sk__infer_batch_limit(struct sk_model *m, int b);
 
 /* Floats of the packed copy of a (K, N) matrix with panels of nr columns. */
 size_t sk__pack_size(int K, int N, int nr);

@@ -37,6 +37,7 @@ const sk__kernels sk__kernels_avx2 = {
     .nr_mv = MV_NV * VW,
     .matmul = avx2_matmul,
     .matvec = avx2_matvec,
+    .matvec_n = avx2_matvec_n,
     .matvec_mm = avx2_matvec_mm,
     .gru_gates = avx2_gru_gates,
     .lstm_gates = avx2_lstm_gates,

@@ -37,6 +37,7 @@ const sk__kernels sk__kernels_avx512 = {
     .nr_mv = MV_NV * VW,
     .matmul = avx512_matmul,
     .matvec = avx512_matvec,
+    .matvec_n = avx512_matvec_n,
     .matvec_mm = avx512_matvec_mm,
     .gru_gates = avx512_gru_gates,
     .lstm_gates = avx512_lstm_gates,

@@ -61,6 +61,13 @@ static void plain_matvec(float *y, const float *x, const float *bp,
     }
 }
 
+static void plain_matvec_n(float *y, int ldy, const float *x, int ldx, int n,
+                           const float *bp, const float *bias, int K, int N)
+{
+    for (int i = 0; i < n; i++)
+        plain_matvec(y + (size_t)i * ldy, x + (size_t)i * ldx, bp, bias, K, N);
+}
+
 static void plain_matvec_mm(float *y, const float *x, const float *bpv,
                             const float *biasv, int K, int N, float *c, int ldc,
                             const float *a, int lda, const float *bpm,
@@ -132,6 +139,7 @@ const sk__kernels sk__kernels_plain = {
     .nr_mv = PLAIN_NR_MV,
     .matmul = plain_matmul,
     .matvec = plain_matvec,
+    .matvec_n = plain_matvec_n,
     .matvec_mm = plain_matvec_mm,
     .gru_gates = plain_gru_gates,
     .lstm_gates = plain_lstm_gates,

@@ -10,10 +10,12 @@
  *   V_ROUND(v)      round to nearest integer (as float)
  *   V_POW2I(v)      2^v for integral v in [-126, 127]
  *
- * Arithmetic is IEEE single precision throughout; sums are accumulated in a
- * different order than the plain kernels and exp is a polynomial (about 1 ulp
- * over its range), so results agree with the plain set to rounding, not bit
- * for bit. The test compares them.
+ * Arithmetic is IEEE single precision throughout; sums are fused
+ * multiply-adds (the plain set rounds the product and the sum apart) and exp
+ * is a polynomial (about 1 ulp over its range), so results agree with the
+ * plain set to rounding, not bit for bit. The test compares them. Within a
+ * set, each output of the matrix products is one chain from its bias over k
+ * in order, however the rows are blocked (kernels.h: Rounding).
  */
 
 #define MM_NV 2 /* vectors per matmul panel: nr_mm = 2 * VW */
@@ -29,94 +31,86 @@
 #endif
 #endif
 
-/* One block of matmul: MR rows x NV vectors of one panel (width w = NV*VW
- * or the panel's full width), with the K loop split KU ways so that short
- * blocks still keep enough independent FMA chains in flight. */
+/* One block of matmul: MR rows x NP panels of NV vectors each (panel
+ * width w, panels ps floats apart). Every output is one chain of fused
+ * multiply-adds from its bias over k in order, whatever MR, NV and NP: the
+ * result of a row never depends on how rows and panels were blocked (batch
+ * inference relies on it). Short blocks keep enough independent chains in
+ * flight by spanning several panels (NP), not by splitting k. Registers:
+ * MR * NP * NV accumulators + NV weights + 1 broadcast <= 15 on AVX2. */
 static inline __attribute__((always_inline)) TGT void
 SIMD(mm_block)(float *c, int ldc, const float *a, int lda, const float *p,
-               int w, const float *bias, int K, const int MR, const int NV,
-               const int KU)
+               int w, size_t ps, const float *bias, int K, const int MR,
+               const int NV, const int NP)
 {
-    V acc[4][6][MM_NV];
+    V acc[6][4][MV_NV];
     SIMD_UNROLL
-    for (int u = 0; u < KU; u++)
+    for (int r = 0; r < MR; r++)
         SIMD_UNROLL
-        for (int r = 0; r < MR; r++)
+        for (int q = 0; q < NP; q++)
             SIMD_UNROLL
             for (int v = 0; v < NV; v++)
-                acc[u][r][v] = (u == 0 && bias) ? V_LOAD(bias + v * VW) : V_ZERO();
-    int k = 0;
-    for (; k + KU <= K; k += KU) {
+                acc[r][q][v] = bias ? V_LOAD(bias + q * w + v * VW) : V_ZERO();
+    for (int k = 0; k < K; k++) {
         SIMD_UNROLL
-        for (int u = 0; u < KU; u++) {
-            V b[MM_NV];
+        for (int q = 0; q < NP; q++) {
+            V b[MV_NV];
             SIMD_UNROLL
             for (int v = 0; v < NV; v++)
-                b[v] = V_LOAD(p + (size_t)(k + u) * w + v * VW);
+                b[v] = V_LOAD(p + q * ps + (size_t)k * w + v * VW);
             SIMD_UNROLL
             for (int r = 0; r < MR; r++) {
-                V x = V_BCAST(a + (size_t)r * lda + k + u);
+                V x = V_BCAST(a + (size_t)r * lda + k);
                 SIMD_UNROLL
                 for (int v = 0; v < NV; v++)
-                    acc[u][r][v] = V_FMA(x, b[v], acc[u][r][v]);
+                    acc[r][q][v] = V_FMA(x, b[v], acc[r][q][v]);
             }
-        }
-    }
-    for (; k < K; k++) {
-        V b[MM_NV];
-        SIMD_UNROLL
-        for (int v = 0; v < NV; v++)
-            b[v] = V_LOAD(p + (size_t)k * w + v * VW);
-        SIMD_UNROLL
-        for (int r = 0; r < MR; r++) {
-            V x = V_BCAST(a + (size_t)r * lda + k);
-            SIMD_UNROLL
-            for (int v = 0; v < NV; v++)
-                acc[0][r][v] = V_FMA(x, b[v], acc[0][r][v]);
         }
     }
     SIMD_UNROLL
     for (int r = 0; r < MR; r++)
         SIMD_UNROLL
-        for (int v = 0; v < NV; v++) {
-            V s = acc[0][r][v];
+        for (int q = 0; q < NP; q++)
             SIMD_UNROLL
-            for (int u = 1; u < KU; u++)
-                s = V_ADD(s, acc[u][r][v]);
-            V_STORE(c + (size_t)r * ldc + v * VW, s);
-        }
+            for (int v = 0; v < NV; v++)
+                V_STORE(c + (size_t)r * ldc + q * w + v * VW, acc[r][q][v]);
 }
 
-/* All rows of one panel of NV vectors. */
+/* Rows [i, i + MR) of panels [q, q1) (full width, MM_NV vectors), NP
+ * panels at a time and the leftover one by one. */
+static inline __attribute__((always_inline)) TGT void
+SIMD(mm_rows)(float *c, int ldc, const float *a, int lda, const float *bp,
+              const float *bias, int K, int q, int q1, const int MR,
+              const int NP)
+{
+    const int nr = MM_NV * VW;
+    const size_t ps = (size_t)nr * (size_t)K;
+    for (; q + NP <= q1; q += NP)
+        SIMD(mm_block)(c + q * nr, ldc, a, lda, bp + q * ps, nr, ps,
+                       bias ? bias + q * nr : NULL, K, MR, MM_NV, NP);
+    for (; q < q1; q++)
+        SIMD(mm_block)(c + q * nr, ldc, a, lda, bp + q * ps, nr, ps,
+                       bias ? bias + q * nr : NULL, K, MR, MM_NV, 1);
+}
+
+/* All rows of one panel of NV vectors (the narrow last panel: NV = 1). */
 static inline __attribute__((always_inline)) TGT void
 SIMD(mm_panel)(float *c, int ldc, const float *a, int lda, const float *p,
                const float *bias, int M, int K, const int NV)
 {
     int w = NV * VW, i = 0;
+    size_t ps = (size_t)w * (size_t)K;
     for (; i + 6 <= M; i += 6)
         SIMD(mm_block)(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, p,
-                       w, bias, K, 6, NV, 1);
+                       w, ps, bias, K, 6, NV, 1);
+    c += (size_t)i * ldc;
+    a += (size_t)i * lda;
     switch (M - i) {
-    case 5:
-        SIMD(mm_block)(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, p,
-                       w, bias, K, 5, NV, 1);
-        break;
-    case 4:
-        SIMD(mm_block)(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, p,
-                       w, bias, K, 4, NV, 1);
-        break;
-    case 3:
-        SIMD(mm_block)(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, p,
-                       w, bias, K, 3, NV, 2);
-        break;
-    case 2:
-        SIMD(mm_block)(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, p,
-                       w, bias, K, 2, NV, 2);
-        break;
-    case 1:
-        SIMD(mm_block)(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, p,
-                       w, bias, K, 1, NV, 4);
-        break;
+    case 5: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 5, NV, 1); break;
+    case 4: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 4, NV, 1); break;
+    case 3: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 3, NV, 1); break;
+    case 2: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 2, NV, 1); break;
+    case 1: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 1, NV, 1); break;
     }
 }
 
@@ -125,13 +119,48 @@ static TGT void SIMD(matmul)(float *c, int ldc, const float *a, int lda,
                              int N)
 {
     const int nr = MM_NV * VW;
-    for (int n0 = 0; n0 < N; n0 += nr) {
-        const float *p = bp + (size_t)n0 * (size_t)K;
-        const float *b = bias ? bias + n0 : NULL;
-        if (N - n0 >= nr)
-            SIMD(mm_panel)(c + n0, ldc, a, lda, p, b, M, K, MM_NV);
-        else
-            SIMD(mm_panel)(c + n0, ldc, a, lda, p, b, M, K, 1);
+    int nq = N / nr;   /* full panels */
+    int tail = M % 6;  /* rows after the 6-row blocks */
+    if (tail > 3)      /* 4 or 5 rows: enough chains in one panel */
+        tail = 0;
+    int m6 = M - tail; /* rows done panel by panel */
+    for (int q = 0; q < nq; q++) {
+        const float *p = bp + (size_t)q * nr * (size_t)K;
+        SIMD(mm_panel)(c + q * nr, ldc, a, lda, p, bias ? bias + q * nr : NULL,
+                       m6, K, MM_NV);
+    }
+    /* 1 to 3 rows left: several panels at once. */
+    float *ct = c + (size_t)m6 * ldc;
+    const float *at = a + (size_t)m6 * lda;
+    switch (tail) {
+    case 3: SIMD(mm_rows)(ct, ldc, at, lda, bp, bias, K, 0, nq, 3, 2); break;
+    case 2: SIMD(mm_rows)(ct, ldc, at, lda, bp, bias, K, 0, nq, 2, 3); break;
+    case 1: SIMD(mm_rows)(ct, ldc, at, lda, bp, bias, K, 0, nq, 1, 4); break;
+    }
+    if (nq * nr < N) /* the narrower last panel */
+        SIMD(mm_panel)(c + nq * nr, ldc, a, lda, bp + (size_t)nq * nr * (size_t)K,
+                       bias ? bias + nq * nr : NULL, M, K, 1);
+}
+
+/* The last, narrower panel of a matvec (w < nr_mv columns): one vector
+ * column at a time, the K loop split four ways. */
+static inline __attribute__((always_inline)) TGT void
+SIMD(mv_tail)(float *y, const float *x, const float *p, const float *bias,
+              int K, int w)
+{
+    for (int j = 0; j < w; j += VW) {
+        V a0 = bias ? V_LOAD(bias + j) : V_ZERO();
+        V a1 = V_ZERO(), a2 = V_ZERO(), a3 = V_ZERO();
+        int k = 0;
+        for (; k + 4 <= K; k += 4) {
+            a0 = V_FMA(V_BCAST(x + k), V_LOAD(p + (size_t)k * w + j), a0);
+            a1 = V_FMA(V_BCAST(x + k + 1), V_LOAD(p + (size_t)(k + 1) * w + j), a1);
+            a2 = V_FMA(V_BCAST(x + k + 2), V_LOAD(p + (size_t)(k + 2) * w + j), a2);
+            a3 = V_FMA(V_BCAST(x + k + 3), V_LOAD(p + (size_t)(k + 3) * w + j), a3);
+        }
+        for (; k < K; k++)
+            a0 = V_FMA(V_BCAST(x + k), V_LOAD(p + (size_t)k * w + j), a0);
+        V_STORE(y + j, V_ADD(V_ADD(a0, a1), V_ADD(a2, a3)));
     }
 }
 
@@ -156,26 +185,65 @@ static TGT void SIMD(matvec)(float *y, const float *x, const float *bp,
         for (int v = 0; v < MV_NV; v++)
             V_STORE(y + n0 + v * VW, acc[v]);
     }
-    if (n0 < N) {
-        /* The last, narrower panel: one vector column at a time, the K loop
-         * split four ways. */
-        int w = N - n0;
+    if (n0 < N)
+        SIMD(mv_tail)(y + n0, x, bp + (size_t)n0 * (size_t)K,
+                      bias ? bias + n0 : NULL, K, N - n0);
+}
+
+/* Rows [0, MR) of matvec_n over one full matvec panel p (nr_mv columns,
+ * k-major rows nr apart): NV vectors at vector offset v0. Each output the
+ * chain matvec computes: from the bias, over k in order. */
+static inline __attribute__((always_inline)) TGT void
+SIMD(mvn_rows)(float *y, int ldy, const float *x, int ldx, const float *p,
+               const float *bias, int K, int v0, const int MR, const int NV)
+{
+    const int nr = MV_NV * VW;
+    SIMD(mm_block)(y + v0 * VW, ldy, x, ldx, p + v0 * VW, nr, 0,
+                   bias ? bias + v0 * VW : NULL, K, MR, NV, 1);
+}
+
+/* n matrix-vector products sharing B: each full panel is read from L2 once
+ * for all n rows (then from L1, half a panel at a time), in blocks of at
+ * most 6 rows (12 accumulators). Row i of y is bit for bit
+ * matvec(y_i, x_i, bp, bias, K, N). */
+static TGT void SIMD(matvec_n)(float *y, int ldy, const float *x, int ldx,
+                               int n, const float *bp, const float *bias,
+                               int K, int N)
+{
+    const int nr = MV_NV * VW;
+    int nb = (n + 5) / 6; /* blocks of rows, sizes as equal as they go */
+    int n0 = 0;
+    for (; n0 + nr <= N; n0 += nr) {
         const float *p = bp + (size_t)n0 * (size_t)K;
-        for (int j = 0; j < w; j += VW) {
-            V a0 = bias ? V_LOAD(bias + n0 + j) : V_ZERO();
-            V a1 = V_ZERO(), a2 = V_ZERO(), a3 = V_ZERO();
-            int k = 0;
-            for (; k + 4 <= K; k += 4) {
-                a0 = V_FMA(V_BCAST(x + k), V_LOAD(p + (size_t)k * w + j), a0);
-                a1 = V_FMA(V_BCAST(x + k + 1), V_LOAD(p + (size_t)(k + 1) * w + j), a1);
-                a2 = V_FMA(V_BCAST(x + k + 2), V_LOAD(p + (size_t)(k + 2) * w + j), a2);
-                a3 = V_FMA(V_BCAST(x + k + 3), V_LOAD(p + (size_t)(k + 3) * w + j), a3);
+        const float *b = bias ? bias + n0 : NULL;
+        if (n <= 2) { /* whole panel: 4 or 8 chains */
+            if (n == 2)
+                SIMD(mvn_rows)(y + n0, ldy, x, ldx, p, b, K, 0, 2, MV_NV);
+            else
+                SIMD(mvn_rows)(y + n0, ldy, x, ldx, p, b, K, 0, 1, MV_NV);
+            continue;
+        }
+        for (int v0 = 0; v0 < MV_NV; v0 += 2) {
+            int i = 0;
+            for (int bi = 0; bi < nb; bi++) {
+                int mr = n / nb + (bi < n % nb);
+                float *yi = y + (size_t)i * ldy + n0;
+                const float *xi = x + (size_t)i * ldx;
+                switch (mr) {
+                case 6: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 6, 2); break;
+                case 5: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 5, 2); break;
+                case 4: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 4, 2); break;
+                default: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 3, 2); break;
+                }
+                i += mr;
             }
-            for (; k < K; k++)
-                a0 = V_FMA(V_BCAST(x + k), V_LOAD(p + (size_t)k * w + j), a0);
-            V_STORE(y + n0 + j, V_ADD(V_ADD(a0, a1), V_ADD(a2, a3)));
         }
     }
+    if (n0 < N)
+        for (int i = 0; i < n; i++)
+            SIMD(mv_tail)(y + (size_t)i * ldy + n0, x + (size_t)i * ldx,
+                          bp + (size_t)n0 * (size_t)K, bias ? bias + n0 : NULL,
+                          K, N - n0);
 }
 
 /* One matvec panel (MV_NV vectors, rows nr apart) over K, and, in the same
