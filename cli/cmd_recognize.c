@@ -2,6 +2,7 @@
  * model (--model), or, without one, decode and count its frames: the link
  * check for a new sensor that DESIGN.md describes. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -61,6 +62,10 @@ static void usage(FILE *out)
 #define CLI_IDLE_CHECK_US 100000 /* look for ended streams 10 times a second, not per frame */
 #endif
 
+#ifndef CLI_RECOGNIZE_BATCH
+#define CLI_RECOGNIZE_BATCH 64 /* frames gathered per receive turn before they are pushed (4 inference batches) */
+#endif
+
 enum { EV_TEXT, EV_JSON, EV_NONE };
 
 typedef struct rx_ctx {
@@ -68,6 +73,12 @@ typedef struct rx_ctx {
     int events;         /* EV_* */
     sk_sinks *keys;     /* --keys, or NULL */
     sk_viewer *viewer;  /* --http, or NULL */
+    /* Frames delivered during one turn of the receive loop, pushed together
+     * (sk_recognizer_push_batch) after it, or when the array is full. */
+    sk_frame *frames;   /* (CLI_RECOGNIZE_BATCH) copies */
+    const sk_frame *fp[CLI_RECOGNIZE_BATCH];
+    uint32_t streams[CLI_RECOGNIZE_BATCH];
+    int nframes;
 } rx_ctx;
 
 static void on_event(void *ctx, const sk_event *ev)
@@ -91,22 +102,48 @@ static void on_event(void *ctx, const sk_event *ev)
     fflush(stdout);
 }
 
+/* Push the gathered frames as one batch (the events are those of pushing
+ * them one by one, in order), then show them in the viewer (after the
+ * recognizer has seen them, as it expects; it keeps each stream's latest). */
+static void push_gathered(rx_ctx *c)
+{
+    if (c->nframes == 0)
+        return;
+    sk_recognizer_push_batch(c->rec, c->nframes, c->streams, c->fp, on_event,
+                             c); /* refusals are counted */
+    if (c->viewer)
+        for (int i = 0; i < c->nframes; i++)
+            sk_viewer_push_frame(c->viewer, c->streams[i], c->fp[i], c->rec);
+    c->nframes = 0;
+}
+
+/* With a recognizer: gather the frame (a copy: the receiver's is only valid
+ * during the call). Without (viewer only): show it. */
 static void on_frame(void *ctx, uint32_t stream, const sk_frame *f)
 {
     rx_ctx *c = ctx;
-    if (c->rec)
-        sk_recognizer_push(c->rec, stream, f, on_event, c); /* refusals are counted */
-    if (c->viewer)
-        sk_viewer_push_frame(c->viewer, stream, f, c->rec); /* a copy; never waits */
+    if (!c->rec) {
+        if (c->viewer)
+            sk_viewer_push_frame(c->viewer, stream, f, NULL); /* a copy; never waits */
+        return;
+    }
+    c->frames[c->nframes] = *f;
+    c->fp[c->nframes] = &c->frames[c->nframes];
+    c->streams[c->nframes] = stream;
+    if (++c->nframes == CLI_RECOGNIZE_BATCH)
+        push_gathered(c);
 }
 
 /* The receive loop of cli_rx_run, plus ending the streams that went
- * silent. Sleeps in poll() while nothing arrives. */
+ * silent. Sleeps in poll() while nothing arrives. What one turn delivered
+ * is pushed as one batch after it: when frames come faster than one at a
+ * time, their windows' inferences run together. */
 static int run(sk_receiver *r, const cli_rx_opts *o, rx_ctx *c, int idle_ms)
 {
     int64_t last_idle_check = sk_now_us();
     while (!cli_stop) {
         int rc = cli_rx_step(r, o, on_frame, c);
+        push_gathered(c); /* before anything else sees the recognizer */
         if (rc != 0)
             return rc < 0 ? 1 : 0;
         int64_t now = sk_now_us();
@@ -189,7 +226,9 @@ int sk_cmd_recognize(int argc, char **argv)
         return cli_usage_error(CMD, "--events and decision settings need --model");
 
     sk_model *m = NULL;
-    rx_ctx ctx = {NULL, events, NULL, NULL};
+    rx_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.events = events;
     if (model) {
         char err[512] = "";
         if (sk_model_load(&m, model, err, sizeof err) != 0)
@@ -212,11 +251,19 @@ int sk_cmd_recognize(int argc, char **argv)
             return cli_usage_error(CMD, "%s: cannot run this model: %s", model,
                                    sk_strerror(rc));
         }
+        ctx.frames = malloc(CLI_RECOGNIZE_BATCH * sizeof *ctx.frames);
+        if (!ctx.frames) {
+            sk_recognizer_destroy(ctx.rec);
+            sk_model_destroy(m);
+            fprintf(stderr, "skelact %s: out of memory\n", CMD);
+            return 1;
+        }
     }
 
     if ((rc = cli_keys_open(&ctx.keys, &ko, m ? sk_model_header_get(m) : NULL, CMD)) != 0) {
         sk_recognizer_destroy(ctx.rec);
         sk_model_destroy(m);
+        free(ctx.frames);
         return rc;
     }
 
@@ -225,6 +272,7 @@ int sk_cmd_recognize(int argc, char **argv)
         cli_keys_close(ctx.keys);
         sk_recognizer_destroy(ctx.rec);
         sk_model_destroy(m);
+        free(ctx.frames);
         return rc;
     }
     if ((rc = cli_viewer_start(&vo, CMD, m, &ctx.viewer)) != 0) {
@@ -232,6 +280,7 @@ int sk_cmd_recognize(int argc, char **argv)
         cli_keys_close(ctx.keys);
         sk_recognizer_destroy(ctx.rec);
         sk_model_destroy(m);
+        free(ctx.frames);
         return rc;
     }
     cli_signals_install();
@@ -263,5 +312,6 @@ int sk_cmd_recognize(int argc, char **argv)
     sk_receiver_destroy(r);
     sk_recognizer_destroy(ctx.rec);
     sk_model_destroy(m);
+    free(ctx.frames);
     return status;
 }
