@@ -1,26 +1,39 @@
 /* How many 30-fps streams (one body each) one core sustains with a decision
- * every frame while the p99 frame-to-decision latency stays under 5 ms.
+ * every frame while the p99 frame-to-decision latency stays under 5 ms,
+ * with the frames due at one moment pushed one by one (batch 1) and pushed
+ * together (batched).
  *
  * For each model (the reference shapes of DESIGN.md with random weights:
  * gru 120 -> 128 x 2, tcn 120 -> 128 x 4 kernel 3; window 30, 9 classes;
  * and models/precog.model when it exists):
- *   1. cost: the recognizer's per-frame cost (sk_recognizer_push of one
- *      body, windows full, a decision every frame), thread CPU time, over
- *      64 streams fed PRECOG frames;
- *   2. an estimate N = 0.9 * 33,333 us / mean cost;
- *   3. verification in real time: N streams in one thread, each fed a frame
- *      every 33.3 ms of wall-clock time (their phases spread evenly), for
- *      --seconds; a frame's latency is the time from when it was due
- *      (its arrival) to the end of its sk_recognizer_push (its decision;
- *      an event is emitted inside the push). N passes if the p99 latency is
- *      under 5 ms. From the estimate the search steps up (x1.1) while it
- *      passes, down (x0.9) while it fails, and prints the largest N that
- *      passed.
- * The machine may be shared: the cost is thread CPU time, the verification
- * is wall-clock (other processes' load makes it pessimistic).
+ *   1. cost: the recognizer's per-frame cost (one body, windows full, a
+ *      decision every frame), thread CPU time, over 64 streams fed PRECOG
+ *      frames: sk_recognizer_push of one frame (batch 1), and
+ *      sk_recognizer_push_batch of 8 frames of 8 streams (per frame);
+ *   2. an estimate N = 0.9 * 33,333 us / mean cost (per mode);
+ *   3. verification: N streams in one thread, each due a frame every
+ *      33.3 ms (their phases spread evenly), for --seconds. Whenever the
+ *      thread is free it takes every frame already due (up to --batch; 1 in
+ *      batch-1 mode) and pushes them: alone with sk_recognizer_push, or
+ *      together with sk_recognizer_push_batch. So batches form only when
+ *      the core falls behind (a frame arrives while the previous push runs),
+ *      as in `skelact recognize`, which pushes what one receive turn
+ *      delivered. A frame's latency is the time from when it was due (its
+ *      arrival) to the end of the push that took it (its decision; an event
+ *      is emitted inside the push): in a batch every frame counts to the end
+ *      of the whole batch, although its decision may come earlier.
+ *      N passes if the p99 latency is under 5 ms. From the estimate the
+ *      search steps up (x1.05) while it passes, down (x0.95) while it fails,
+ *      and prints the largest N that passed. The clock is simulated from
+ *      this thread's CPU time (a dedicated core: other processes' load does
+ *      not count); the largest N is then run once in real time (wall clock,
+ *      this machine as it is) as a check.
+ * Streaming models (one step per frame) have nothing to batch: batch 1 only.
  *
  *   build/bench_streams [--seconds S] [--model M] [--only gru|tcn|stream|file]
- *                       [--n N (verify this N only)] */
+ *                       [--n N (verify this N only)] [--batch B (most frames
+ *                       per push when batched, default SK_INFER_MAX_BATCH;
+ *                       1: batch-1 mode only)] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,17 +58,37 @@ static int64_t cpu_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static sk_take take; /* frames every stream replays (offset per stream) */
-static sk_frame frame;
+#define MAX_GATHER 256 /* --batch at most */
 
-static void frame_for(int s, int64_t j)
+static sk_take take; /* frames every stream replays (offset per stream) */
+static sk_frame frames[MAX_GATHER]; /* the frames of one push */
+static const sk_frame *fptr[MAX_GATHER];
+static uint32_t fstream[MAX_GATHER];
+
+/* Frame j of stream s (0-based) into frames[slot], for stream id s + 1. */
+static void frame_for(int slot, int s, int64_t j)
 {
     int n = take.nframes;
     int i = (int)(((int64_t)s * 37 + j) % n);
-    frame = take.frames[i];
-    frame.nbodies = 1;
-    frame.bodies[0].id = 1;
-    frame.seq = (uint64_t)j;
+    sk_frame *f = &frames[slot];
+    *f = take.frames[i];
+    f->nbodies = 1;
+    f->bodies[0].id = 1;
+    f->seq = (uint64_t)j;
+    f->arrival_us = 0;
+    fptr[slot] = f;
+    fstream[slot] = (uint32_t)s + 1;
+}
+
+/* Push frames[0..n-1]: one by one with sk_recognizer_push when batch is
+ * 1, else with sk_recognizer_push_batch. */
+static void push_frames(sk_recognizer *r, int n, int batch)
+{
+    if (batch == 1)
+        for (int i = 0; i < n; i++)
+            sk_recognizer_push(r, fstream[i], fptr[i], NULL, NULL);
+    else
+        sk_recognizer_push_batch(r, n, fstream, fptr, NULL, NULL);
 }
 
 static void synth_take(void)
@@ -113,8 +146,12 @@ static sk_recognizer *make_rec(sk_model *m, int n)
     return r;
 }
 
-/* Mean and p99 CPU cost of one push with a decision, us. */
-static int measure_cost(sk_model *m, double *mean, double *p99, double *model_us)
+#define COST_BATCH 8 /* frames per push_batch in the cost phase */
+
+/* Mean and p99 CPU cost of one push with a decision, us (batch 1), and the
+ * mean per frame in pushes of COST_BATCH frames of as many streams. */
+static int measure_cost(sk_model *m, double *mean, double *p99, double *mean_b,
+                        double *model_us, double *model_b_us)
 {
     const sk_model_header *h = sk_model_header_get(m);
     int W = h->arch.window;
@@ -123,25 +160,41 @@ static int measure_cost(sk_model *m, double *mean, double *p99, double *model_us
         return -1;
     for (int j = 0; j < W - 1; j++) /* fill the windows */
         for (int s = 0; s < COST_STREAMS; s++) {
-            frame_for(s, j);
-            sk_recognizer_push(r, (uint32_t)s + 1, &frame, NULL, NULL);
+            frame_for(0, s, j);
+            push_frames(r, 1, 1);
         }
     int rounds = 0;
     int64_t total = 0, t0 = cpu_us();
     static int64_t cost[COST_STREAMS * 2000];
     int nc = 0;
-    for (int j = W - 1; (total < 2000000 || rounds < 3) && rounds < 2000; j++, rounds++) {
+    int64_t j = W - 1;
+    for (; (total < 1500000 || rounds < 3) && rounds < 2000; j++, rounds++) {
         for (int s = 0; s < COST_STREAMS; s++) {
-            frame_for(s, j);
+            frame_for(0, s, j);
             int64_t a = cpu_us();
-            sk_recognizer_push(r, (uint32_t)s + 1, &frame, NULL, NULL);
+            push_frames(r, 1, 1);
             cost[nc++] = cpu_us() - a;
         }
         total = cpu_us() - t0;
     }
+    *mean = (double)total / (double)nc;
+    /* The same recognizer on, fed COST_BATCH streams per push. */
+    int nb = 0;
+    total = 0;
+    rounds = 0;
+    t0 = cpu_us();
+    for (; (total < 1500000 || rounds < 3) && rounds < 2000; j++, rounds++) {
+        for (int s0 = 0; s0 < COST_STREAMS; s0 += COST_BATCH) {
+            for (int i = 0; i < COST_BATCH; i++)
+                frame_for(i, s0 + i, j);
+            push_frames(r, COST_BATCH, COST_BATCH);
+            nb += COST_BATCH;
+        }
+        total = cpu_us() - t0;
+    }
+    *mean_b = (double)total / (double)nb;
     sk_recognizer_stats st;
     sk_recognizer_get_stats(r, &st);
-    *mean = (double)total / (double)nc;
     /* The model alone on one window, for comparison. */
     size_t xs = (size_t)W * h->arch.input;
     float *x = calloc(xs, sizeof *x), probs[SK_MAX_CLASSES];
@@ -162,20 +215,38 @@ static int measure_cost(sk_model *m, double *mean, double *p99, double *model_us
         }
         *model_us = (double)(cpu_us() - a) / reps;
         sk_model_stream_destroy(ms);
+        *model_b_us = 0;
+        float *xb = malloc(xs * COST_BATCH * sizeof *xb);
+        float *pb = malloc((size_t)COST_BATCH * h->arch.classes * sizeof *pb);
+        if (streaming_mode <= 0 && xb && pb) {
+            for (int i = 0; i < COST_BATCH; i++)
+                memcpy(xb + i * xs, x, xs * sizeof *x);
+            a = cpu_us();
+            reps = 0;
+            while (cpu_us() - a < 500000 || reps < 10) {
+                sk_model_infer_batch(m, COST_BATCH, xb, pb);
+                reps++;
+            }
+            *model_b_us = (double)(cpu_us() - a) / reps / COST_BATCH;
+        }
+        free(xb);
+        free(pb);
         free(x);
     }
     qsort(cost, (size_t)nc, sizeof *cost, cmp_i64);
     *p99 = (double)cost[(size_t)(0.99 * (nc - 1))];
     sk_recognizer_destroy(r);
-    if (streaming_mode <= 0 && st.inferences != (uint64_t)nc)
-        fprintf(stderr, "bench_streams: %llu inferences for %d pushes\n",
-                (unsigned long long)st.inferences, nc);
+    if (streaming_mode <= 0 && st.inferences != (uint64_t)(nc + nb))
+        fprintf(stderr, "bench_streams: %llu inferences for %d frames\n",
+                (unsigned long long)st.inferences, nc + nb);
     return 0;
 }
 
 typedef struct verdict {
     double p50_us, p99_us, max_us;
     long frames;
+    long pushes;      /* pushes (batches) that took them */
+    int largest;      /* frames in the largest push */
     double cpu_share; /* CPU time / wall time of the run */
 } verdict;
 
@@ -193,8 +264,9 @@ static void sleep_until(int64_t t)
  * machine other processes' load adds to the latencies). wall = 0: on a
  * dedicated core, simulated exactly from this thread's CPU time: a clock
  * that jumps to the next frame's due time when the core would be idle and
- * advances by each push's measured CPU time (pushes run back to back). */
-static int verify(sk_model *m, int n, double seconds, int wall, verdict *v)
+ * advances by each push's measured CPU time (pushes run back to back).
+ * Each push takes every frame due by then, at most `batch`. */
+static int verify(sk_model *m, int n, double seconds, int wall, int batch, verdict *v)
 {
     const sk_model_header *h = sk_model_header_get(m);
     int W = h->arch.window;
@@ -205,8 +277,8 @@ static int verify(sk_model *m, int n, double seconds, int wall, verdict *v)
      * state; the first W-1 frames of a stream decide nothing. */
     for (int j = 0; j < W - 1; j++)
         for (int s = 0; s < n; s++) {
-            frame_for(s, j);
-            sk_recognizer_push(r, (uint32_t)s + 1, &frame, NULL, NULL);
+            frame_for(0, s, j);
+            push_frames(r, 1, 1);
         }
     long total = (long)(seconds * 1e6 / PERIOD_US) * n;
     int64_t *lat = malloc((size_t)total * sizeof *lat);
@@ -215,26 +287,44 @@ static int verify(sk_model *m, int n, double seconds, int wall, verdict *v)
         return -1;
     }
     int64_t start = wall ? sk_now_us() + 10000 : 0, c0 = cpu_us(), vclock = 0;
-    for (long k = 0; k < total; k++) {
-        int s = (int)(k % n);
-        int64_t j = k / n;
-        int64_t due = start + j * PERIOD_US + (int64_t)s * PERIOD_US / n;
-        frame_for(s, W - 1 + j);
+#define DUE(k) (start + ((k) / n) * PERIOD_US + (int64_t)((k) % n) * PERIOD_US / n)
+    v->pushes = 0;
+    v->largest = 0;
+    for (long k = 0; k < total;) {
+        int64_t now;
         if (wall) {
-            sleep_until(due);
-            frame.arrival_us = due;
-            sk_recognizer_push(r, (uint32_t)s + 1, &frame, NULL, NULL);
-            lat[k] = sk_now_us() - due;
+            sleep_until(DUE(k));
+            now = sk_now_us();
         } else {
-            if (vclock < due)
-                vclock = due; /* idle until the frame arrives */
-            frame.arrival_us = 0;
-            int64_t a = cpu_us();
-            sk_recognizer_push(r, (uint32_t)s + 1, &frame, NULL, NULL);
-            vclock += cpu_us() - a;
-            lat[k] = vclock - due;
+            if (vclock < DUE(k))
+                vclock = DUE(k); /* idle until the frame arrives */
+            now = vclock;
         }
+        /* Every frame due by now (the first one at least). */
+        int got = 0;
+        while (got < batch && k + got < total && (got == 0 || DUE(k + got) <= now)) {
+            long q = k + got;
+            frame_for(got, (int)(q % n), W - 1 + q / n);
+            frames[got].arrival_us = wall ? DUE(q) : 0;
+            got++;
+        }
+        int64_t a = cpu_us();
+        push_frames(r, got, batch);
+        int64_t end;
+        if (wall) {
+            end = sk_now_us();
+        } else {
+            vclock += cpu_us() - a;
+            end = vclock;
+        }
+        for (int i = 0; i < got; i++)
+            lat[k + i] = end - DUE(k + i);
+        k += got;
+        v->pushes++;
+        if (got > v->largest)
+            v->largest = got;
     }
+#undef DUE
     int64_t cpu = cpu_us() - c0;
     int64_t span = wall ? sk_now_us() - start : (vclock > total / n * PERIOD_US ? vclock : total / n * PERIOD_US);
     qsort(lat, (size_t)total, sizeof *lat, cmp_i64);
@@ -248,43 +338,31 @@ static int verify(sk_model *m, int n, double seconds, int wall, verdict *v)
     return 0;
 }
 
-static void run_model(const char *name, sk_model *m, double seconds, int only_n)
+/* The largest N sustained with pushes of at most `batch` frames, searched
+ * from the estimate n (or only_n alone); prints each step. */
+static int search(sk_model *m, int n, double seconds, int batch, int only_n)
 {
-    const sk_model_header *h = sk_model_header_get(m);
-    double mean, p99, model_us = 0;
-    if (measure_cost(m, &mean, &p99, &model_us) != 0) {
-        printf("%s: cannot run\n", name);
-        return;
-    }
-    printf("%s (%s, input %d, hidden %d, layers %d, window %d, classes %d, kernels %s; "
-           "%s inference)\n",
-           name, sk_arch_name(h->arch.arch), h->arch.input, h->arch.hidden, h->arch.layers,
-           h->arch.window, h->arch.classes, sk_model_infer_kernels(m),
-           streaming_mode > 0 ? "streaming, one step per frame" : "window");
-    printf("  cost per frame (push + decision, CPU): mean %.1f us, p99 %.1f us -> "
-           "%.0f frames/s per core, %.0f streams at 30 fps by arithmetic\n"
-           "  (the model alone: %.1f us per %s)\n",
-           mean, p99, 1e6 / mean, 1e6 / mean / 30.0, model_us,
-           streaming_mode > 0 ? "step" : "window");
-    fflush(stdout);
-    int n = only_n ? only_n : (int)(0.9 * PERIOD_US / mean);
+    if (only_n)
+        n = only_n;
     if (n < 1)
         n = 1;
     int best = 0, tried_up = 0, tried_down = 0;
     for (int step = 0; step < 12; step++) {
         verdict v;
-        if (verify(m, n, seconds, 0, &v) != 0) {
-            printf("  N %d: out of memory\n", n);
+        if (verify(m, n, seconds, 0, batch, &v) != 0) {
+            printf("    N %d: out of memory\n", n);
             break;
         }
         int pass = v.p99_us < P99_LIMIT_US;
-        printf("  N %5d streams, %.0f s on a dedicated core (CPU-time clock): %ld frames, "
-               "latency p50 %.0f us, p99 %.0f us, max %.0f us, load %.0f%% -> %s\n",
-               n, seconds, v.frames, v.p50_us, v.p99_us, v.max_us, 100 * v.cpu_share,
+        printf("    N %5d streams, %.0f s on a dedicated core (CPU-time clock): %ld frames in "
+               "%ld pushes (%.2f frames a push, largest %d), latency p50 %.0f us, p99 %.0f us, "
+               "max %.0f us, load %.0f%% -> %s\n",
+               n, seconds, v.frames, v.pushes, (double)v.frames / (double)v.pushes, v.largest,
+               v.p50_us, v.p99_us, v.max_us, 100 * v.cpu_share,
                pass ? "sustained" : "NOT sustained");
         fflush(stdout);
         if (only_n)
-            break;
+            return pass ? n : 0;
         if (pass) {
             if (n > best)
                 best = n;
@@ -301,20 +379,70 @@ static void run_model(const char *name, sk_model *m, double seconds, int only_n)
                 break;
         }
     }
-    if (!only_n)
-        printf("  => %d streams per core sustained (p99 frame-to-decision < %d us)\n", best,
-               P99_LIMIT_US);
-    else
-        best = only_n;
-    if (best > 0) {
-        /* The same N in real time, wall clock, as a check on this machine. */
-        verdict v;
-        if (verify(m, best, seconds, 1, &v) == 0)
-            printf("  N %5d streams, %.0f s in real time (wall clock, this machine as it is): "
-                   "latency p50 %.0f us, p99 %.0f us, max %.0f us, CPU %.0f%% of wall%s\n",
-                   best, seconds, v.p50_us, v.p99_us, v.max_us, 100 * v.cpu_share,
-                   v.p99_us < P99_LIMIT_US ? "" : " (over the bound: the core is shared)");
+    printf("    => %d streams per core sustained (p99 frame-to-decision < %d us)\n", best,
+           P99_LIMIT_US);
+    return best;
+}
+
+/* The N found, once in real time (wall clock), as a check on this machine. */
+static void wall_check(sk_model *m, int n, double seconds, int batch)
+{
+    verdict v;
+    if (n > 0 && verify(m, n, seconds, 1, batch, &v) == 0)
+        printf("    N %5d streams, %.0f s in real time (wall clock, this machine as it is): "
+               "%.2f frames a push, latency p50 %.0f us, p99 %.0f us, max %.0f us, CPU %.0f%% "
+               "of wall%s\n",
+               n, seconds, (double)v.frames / (double)v.pushes, v.p50_us, v.p99_us, v.max_us,
+               100 * v.cpu_share,
+               v.p99_us < P99_LIMIT_US ? "" : " (over the bound: the core is shared)");
+}
+
+static void run_model(const char *name, sk_model *m, double seconds, int only_n, int batch)
+{
+    const sk_model_header *h = sk_model_header_get(m);
+    double mean, p99, mean_b, model_us = 0, model_b_us = 0;
+    sk_recognizer *probe = make_rec(m, 1);
+    int streaming = probe && sk_recognizer_is_streaming(probe);
+    sk_recognizer_destroy(probe);
+    if (!probe || measure_cost(m, &mean, &p99, &mean_b, &model_us, &model_b_us) != 0) {
+        printf("%s: cannot run\n", name);
+        return;
     }
+    printf("%s (%s, input %d, hidden %d, layers %d, window %d, classes %d, kernels %s; "
+           "%s inference)\n",
+           name, sk_arch_name(h->arch.arch), h->arch.input, h->arch.hidden, h->arch.layers,
+           h->arch.window, h->arch.classes, sk_model_infer_kernels(m),
+           streaming ? "streaming, one step per frame" : "window");
+    printf("  cost per frame (push + decision, CPU): batch 1: mean %.1f us, p99 %.1f us -> "
+           "%.0f streams at 30 fps by arithmetic; in pushes of %d streams: mean %.1f us "
+           "-> %.0f streams\n"
+           "  (the model alone: %.1f us per %s",
+           mean, p99, 1e6 / mean / 30.0, COST_BATCH, mean_b, 1e6 / mean_b / 30.0, model_us,
+           streaming ? "step" : "window");
+    if (!streaming && model_b_us > 0)
+        printf("; %.1f us per window in sk_model_infer_batch of %d", model_b_us, COST_BATCH);
+    printf(")\n");
+    fflush(stdout);
+    int b1 = 0, bb = 0;
+    printf("  batch 1: each frame pushed alone (sk_recognizer_push) as soon as the core is "
+           "free\n");
+    b1 = search(m, (int)(0.9 * PERIOD_US / mean), seconds, 1, only_n);
+    wall_check(m, b1, seconds, 1);
+    if (streaming || batch == 1) {
+        if (streaming)
+            printf("  (batched: not run: a streaming model steps every frame, nothing to "
+                   "batch)\n");
+        return;
+    }
+    printf("  batched: whenever the core is free, every frame already due (at most %d) in "
+           "one sk_recognizer_push_batch; batches form only when frames arrive during a "
+           "push\n",
+           batch);
+    bb = search(m, (int)(0.9 * PERIOD_US / mean_b), seconds, batch, only_n);
+    wall_check(m, bb, seconds, batch);
+    printf("  => %s: %d streams per core at batch 1, %d batched (up to %d frames a push), "
+           "p99 < %d us, dedicated-core clock\n",
+           name, b1, bb, batch, P99_LIMIT_US);
 }
 
 int main(int argc, char **argv)
@@ -322,7 +450,7 @@ int main(int argc, char **argv)
     double seconds = 3.0;
     streaming_mode = -1;
     const char *model_path = "models/precog.model", *only = NULL;
-    int only_n = 0;
+    int only_n = 0, batch = SK_INFER_MAX_BATCH;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--seconds"))
             seconds = atof(argv[i + 1]);
@@ -332,11 +460,19 @@ int main(int argc, char **argv)
             only = argv[i + 1];
         else if (!strcmp(argv[i], "--n"))
             only_n = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--batch") && atoi(argv[i + 1]) >= 1 &&
+                 atoi(argv[i + 1]) <= MAX_GATHER)
+            batch = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "usage: bench_streams [--seconds S] [--model M] "
-                            "[--only gru|tcn|stream|file] [--n N]\n");
+                            "[--only gru|tcn|stream|file] [--n N] [--batch B (1-%d)]\n",
+                    MAX_GATHER);
             return 2;
         }
+    }
+    if (argc % 2 == 0) {
+        fprintf(stderr, "bench_streams: option %s needs a value\n", argv[argc - 1]);
+        return 2;
     }
     if (seconds < 0.5)
         seconds = 0.5;
@@ -351,22 +487,22 @@ int main(int argc, char **argv)
     }
     sk_model *m = NULL;
     if ((!only || !strcmp(only, "gru")) && make_model(&m, SK_ARCH_GRU, 2, 0) == 0) {
-        run_model("reference gru", m, seconds, only_n);
+        run_model("reference gru", m, seconds, only_n, batch);
         sk_model_destroy(m);
     }
     if ((!only || !strcmp(only, "tcn")) && make_model(&m, SK_ARCH_TCN, 4, 3) == 0) {
-        run_model("reference tcn", m, seconds, only_n);
+        run_model("reference tcn", m, seconds, only_n, batch);
         sk_model_destroy(m);
     }
     if ((!only || !strcmp(only, "stream")) && make_model(&m, SK_ARCH_TCN, 4, 3) == 0) {
         streaming_mode = 1;
-        run_model("reference tcn", m, seconds, only_n);
+        run_model("reference tcn", m, seconds, only_n, batch);
         streaming_mode = -1;
         sk_model_destroy(m);
     }
     if (!only || !strcmp(only, "file")) {
         if (sk_model_load(&m, model_path, err, sizeof err) == 0) {
-            run_model(model_path, m, seconds, only_n);
+            run_model(model_path, m, seconds, only_n, batch);
             sk_model_destroy(m);
         } else {
             printf("%s: not measured (%s)\n", model_path, err);
