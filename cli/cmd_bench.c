@@ -382,9 +382,9 @@ int sk_cmd_bench(int argc, char **argv)
                 const struct result *r = &bres[a][b];
                 double limit = 2.0 * r->macs / peak * 1e6;
                 printf("  {\"arch\": \"%s\", \"batch\": %d, \"median_us\": %.2f, "
-                       "\"p99_us\": %.2f, \"x_limit\": %.2f}%s\n",
+                       "\"p99_us\": %.2f, \"min_us\": %.2f, \"x_limit\": %.2f}%s\n",
                        sk_arch_name(shapes[3 + a].cfg.arch), batch_sizes[b],
-                       r->median_us, r->p99_us, r->median_us / limit,
+                       r->median_us, r->p99_us, r->min_us, r->median_us / limit,
                        a + 1 < NBATCH_ARCHS || b + 1 < NBATCH ? "," : "");
             }
         printf(" ],\n \"train\": ");

@@ -136,7 +136,11 @@ int sk_model_infer(sk_model *m, const float *x, float *probs);
  * batches what arrived together decides exactly as eval does frame by
  * frame). gru and lstm read each recurrent weight matrix once per step for
  * all n windows instead of once per window, which is where batch inference
- * gains. No allocation; same thread rules as sk_model_infer. */
+ * gains. No allocation: the scratch of SK_INFER_MAX_BATCH windows is made
+ * with the model (about 1.3 MB for the reference gru), and a model too large
+ * for 16 windows' scratch in 32 MB runs them in smaller passes, with the same
+ * results. Same thread rules as sk_model_infer. Returns 0, SK_EINVAL (NULL,
+ * or n outside 1..SK_INFER_MAX_BATCH) or SK_EUNSUPPORTED (not a network). */
 int sk_model_infer_batch(sk_model *m, int n, const float *x, float *probs);
 
 /* sk_model_infer reads a packed copy of the weights, made on its first call
