@@ -158,6 +158,7 @@ static int measure_cost(sk_model *m, double *mean, double *p99, double *mean_b,
     sk_recognizer *r = make_rec(m, COST_STREAMS);
     if (!r)
         return -1;
+    int streaming = sk_recognizer_is_streaming(r); /* also automatic (file model) */
     for (int j = 0; j < W - 1; j++) /* fill the windows */
         for (int s = 0; s < COST_STREAMS; s++) {
             frame_for(0, s, j);
@@ -202,7 +203,7 @@ static int measure_cost(sk_model *m, double *mean, double *p99, double *mean_b,
         for (size_t i = 0; i < xs; i++)
             x[i] = 0.01f * (float)(i % 97) - 0.4f;
         sk_model_stream *ms = NULL;
-        if (streaming_mode > 0 && sk_model_stream_create(&ms, m) != 0)
+        if (streaming && sk_model_stream_create(&ms, m) != 0)
             ms = NULL;
         int64_t a = cpu_us();
         int reps = 0;
@@ -218,7 +219,7 @@ static int measure_cost(sk_model *m, double *mean, double *p99, double *mean_b,
         *model_b_us = 0;
         float *xb = malloc(xs * COST_BATCH * sizeof *xb);
         float *pb = malloc((size_t)COST_BATCH * h->arch.classes * sizeof *pb);
-        if (streaming_mode <= 0 && xb && pb) {
+        if (!streaming && xb && pb) {
             for (int i = 0; i < COST_BATCH; i++)
                 memcpy(xb + i * xs, x, xs * sizeof *x);
             a = cpu_us();
@@ -236,7 +237,7 @@ static int measure_cost(sk_model *m, double *mean, double *p99, double *mean_b,
     qsort(cost, (size_t)nc, sizeof *cost, cmp_i64);
     *p99 = (double)cost[(size_t)(0.99 * (nc - 1))];
     sk_recognizer_destroy(r);
-    if (streaming_mode <= 0 && st.inferences != (uint64_t)(nc + nb))
+    if (!streaming && st.inferences != (uint64_t)(nc + nb))
         fprintf(stderr, "bench_streams: %llu inferences for %d frames\n",
                 (unsigned long long)st.inferences, nc + nb);
     return 0;
@@ -354,7 +355,7 @@ static int search(sk_model *m, int n, double seconds, int batch, int only_n)
             break;
         }
         int pass = v.p99_us < P99_LIMIT_US;
-        printf("    N %5d streams, %.0f s on a dedicated core (CPU-time clock): %ld frames in "
+        printf("    N %5d streams, %g s on a dedicated core (CPU-time clock): %ld frames in "
                "%ld pushes (%.2f frames a push, largest %d), latency p50 %.0f us, p99 %.0f us, "
                "max %.0f us, load %.0f%% -> %s\n",
                n, seconds, v.frames, v.pushes, (double)v.frames / (double)v.pushes, v.largest,
@@ -389,7 +390,7 @@ static void wall_check(sk_model *m, int n, double seconds, int batch)
 {
     verdict v;
     if (n > 0 && verify(m, n, seconds, 1, batch, &v) == 0)
-        printf("    N %5d streams, %.0f s in real time (wall clock, this machine as it is): "
+        printf("    N %5d streams, %g s in real time (wall clock, this machine as it is): "
                "%.2f frames a push, latency p50 %.0f us, p99 %.0f us, max %.0f us, CPU %.0f%% "
                "of wall%s\n",
                n, seconds, (double)v.frames / (double)v.pushes, v.p50_us, v.p99_us, v.max_us,
@@ -414,11 +415,12 @@ static void run_model(const char *name, sk_model *m, double seconds, int only_n,
            h->arch.window, h->arch.classes, sk_model_infer_kernels(m),
            streaming ? "streaming, one step per frame" : "window");
     printf("  cost per frame (push + decision, CPU): batch 1: mean %.1f us, p99 %.1f us -> "
-           "%.0f streams at 30 fps by arithmetic; in pushes of %d streams: mean %.1f us "
-           "-> %.0f streams\n"
-           "  (the model alone: %.1f us per %s",
-           mean, p99, 1e6 / mean / 30.0, COST_BATCH, mean_b, 1e6 / mean_b / 30.0, model_us,
-           streaming ? "step" : "window");
+           "%.0f streams at 30 fps by arithmetic",
+           mean, p99, 1e6 / mean / 30.0);
+    if (!streaming)
+        printf("; in pushes of %d streams: mean %.1f us -> %.0f streams", COST_BATCH, mean_b,
+               1e6 / mean_b / 30.0);
+    printf("\n  (the model alone: %.1f us per %s", model_us, streaming ? "step" : "window");
     if (!streaming && model_b_us > 0)
         printf("; %.1f us per window in sk_model_infer_batch of %d", model_b_us, COST_BATCH);
     printf(")\n");
