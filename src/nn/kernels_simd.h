@@ -203,9 +203,10 @@ SIMD(mvn_rows)(float *y, int ldy, const float *x, int ldx, const float *p,
 }
 
 /* n matrix-vector products sharing B: each full panel is read from L2 once
- * for all n rows (then from L1, half a panel at a time), in blocks of at
- * most 6 rows (12 accumulators). Row i of y is bit for bit
- * matvec(y_i, x_i, bp, bias, K, N). */
+ * for all n rows (then from L1), in blocks of at most 6 rows: up to 3 rows
+ * over the whole panel (MR x MV_NV accumulators), 4 to 6 rows half a panel
+ * at a time (MR x 2), so that a block keeps 8 to 12 chains in flight. Row i
+ * of y is bit for bit matvec(y_i, x_i, bp, bias, K, N). */
 static TGT void SIMD(matvec_n)(float *y, int ldy, const float *x, int ldx,
                                int n, const float *bp, const float *bias,
                                int K, int N)
@@ -216,27 +217,24 @@ static TGT void SIMD(matvec_n)(float *y, int ldy, const float *x, int ldx,
     for (; n0 + nr <= N; n0 += nr) {
         const float *p = bp + (size_t)n0 * (size_t)K;
         const float *b = bias ? bias + n0 : NULL;
-        if (n <= 2) { /* whole panel: 4 or 8 chains */
-            if (n == 2)
-                SIMD(mvn_rows)(y + n0, ldy, x, ldx, p, b, K, 0, 2, MV_NV);
-            else
-                SIMD(mvn_rows)(y + n0, ldy, x, ldx, p, b, K, 0, 1, MV_NV);
-            continue;
-        }
-        for (int v0 = 0; v0 < MV_NV; v0 += 2) {
-            int i = 0;
-            for (int bi = 0; bi < nb; bi++) {
-                int mr = n / nb + (bi < n % nb);
-                float *yi = y + (size_t)i * ldy + n0;
-                const float *xi = x + (size_t)i * ldx;
-                switch (mr) {
-                case 6: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 6, 2); break;
-                case 5: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 5, 2); break;
-                case 4: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 4, 2); break;
-                default: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 3, 2); break;
-                }
-                i += mr;
+        int i = 0;
+        for (int bi = 0; bi < nb; bi++) {
+            int mr = n / nb + (bi < n % nb);
+            float *yi = y + (size_t)i * ldy + n0;
+            const float *xi = x + (size_t)i * ldx;
+            switch (mr) {
+            case 1: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, 0, 1, MV_NV); break;
+            case 2: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, 0, 2, MV_NV); break;
+            case 3: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, 0, 3, MV_NV); break;
+            default:
+                for (int v0 = 0; v0 < MV_NV; v0 += 2)
+                    switch (mr) {
+                    case 6: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 6, 2); break;
+                    case 5: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 5, 2); break;
+                    default: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 4, 2); break;
+                    }
             }
+            i += mr;
         }
     }
     if (n0 < N)
