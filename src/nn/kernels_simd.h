@@ -37,7 +37,9 @@
  * result of a row never depends on how rows and panels were blocked (batch
  * inference relies on it). Short blocks keep enough independent chains in
  * flight by spanning several panels (NP), not by splitting k. Registers:
- * MR * NP * NV accumulators + NV weights + 1 broadcast <= 15 on AVX2. */
+ * MR * NP * NV accumulators + NV weights + 1 broadcast, at most 15 on AVX2
+ * except matvec_n's 3-row block (12 + 4 + 1: the compiler reads one weight
+ * vector from memory; no spills). */
 static inline __attribute__((always_inline)) TGT void
 SIMD(mm_block)(float *c, int ldc, const float *a, int lda, const float *p,
                int w, size_t ps, const float *bias, int K, const int MR,
@@ -93,7 +95,8 @@ SIMD(mm_rows)(float *c, int ldc, const float *a, int lda, const float *bp,
                        bias ? bias + q * nr : NULL, K, MR, MM_NV, 1);
 }
 
-/* All rows of one panel of NV vectors (the narrow last panel: NV = 1). */
+/* All M rows of one panel of NV vectors: blocks of 6, then one of the
+ * rest (matmul leaves 1 to 3 rest rows of full panels to mm_rows). */
 static inline __attribute__((always_inline)) TGT void
 SIMD(mm_panel)(float *c, int ldc, const float *a, int lda, const float *p,
                const float *bias, int M, int K, const int NV)
