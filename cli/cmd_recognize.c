@@ -38,7 +38,10 @@ static void usage(FILE *out)
             "  --events text        (default) one readable line per event\n"
             "  --events none        count only\n"
             "  --stream-idle MS     a stream without frames for MS ms has ended: its\n"
-            "                       bodies end their actions (default %d)\n"
+            "                       bodies end their actions (default %d); a TCP\n"
+            "                       sender that closes its connection ends its\n"
+            "                       stream at once (not the seed habit's one-frame\n"
+            "                       connections)\n"
             "Without --model it is a link check for a new sensor: frames are counted.\n"
             "\n%s\n%s"
             "\n"
@@ -132,6 +135,18 @@ static void on_frame(void *ctx, uint32_t stream, const sk_frame *f)
     c->streams[c->nframes] = stream;
     if (++c->nframes == CLI_RECOGNIZE_BATCH)
         push_gathered(c);
+}
+
+/* The receiver says a persistent connection ended: its stream's bodies end
+ * their actions (END, held keys released) now, not after --stream-idle. Its
+ * frames gathered in this turn go first. */
+static void on_stream_end(void *ctx, uint32_t stream)
+{
+    rx_ctx *c = ctx;
+    if (!c->rec)
+        return;
+    push_gathered(c);
+    sk_recognizer_end_stream(c->rec, stream, on_event, c);
 }
 
 /* The receive loop of cli_rx_run, plus ending the streams that went
@@ -268,6 +283,8 @@ int sk_cmd_recognize(int argc, char **argv)
     }
 
     sk_receiver *r = NULL;
+    o.on_stream_end = on_stream_end;
+    o.on_stream_end_ctx = &ctx;
     if ((rc = cli_rx_open(&o, CMD, &r)) != 0) {
         cli_keys_close(ctx.keys);
         sk_recognizer_destroy(ctx.rec);
