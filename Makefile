@@ -1,6 +1,7 @@
 # Front door: `make` builds build/skelact, `make demo` runs the main job,
 # `make check` runs every test. CMake does the real work.
 BUILD       ?= build
+SAN_BUILD   ?= build-sanitize
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 30
@@ -21,10 +22,10 @@ check: build
 
 # The same tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang).
 check-sanitize:
-	@CC=clang cmake -S . -B build-sanitize -DSK_SANITIZE=ON >/dev/null
-	@cmake --build build-sanitize -j $(JOBS)
+	@CC=clang cmake -S . -B $(SAN_BUILD) -DSK_SANITIZE=ON >/dev/null
+	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir build-sanitize --output-on-failure -j $(JOBS)
+	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS)
 
 # libFuzzer builds of every decoder's fuzz target.
 fuzz:
