@@ -209,6 +209,8 @@ static void test_views(void)
     CHECK_EQ_INT(sk__classify_dataset_views(m, &ds, 3, 0.4f, &p3, &t3, &n3), 0);
     CHECK_EQ_INT(sk__classify_dataset_views(m, &ds, 3, 0.4f, &q, &tq, &nq), 0);
     CHECK(n3 == n1 && nq == n3 && !memcmp(p3, q, (size_t)n3 * sizeof *q)); /* deterministic */
+    free(q);
+    free(tq);
     /* Windows of the take: unchanged; the clip: argmax of the summed logs. */
     CHECK(!memcmp(p3, p1, (size_t)(n1 - 1) * sizeof *p1));
     double sum[5] = {0};
