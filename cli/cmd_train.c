@@ -27,7 +27,7 @@ static void usage(FILE *out)
         "  [--refractory N]\n"
         "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, epochs 60,\n"
         "(precog without --arch: the streaming tcn, hidden 64, layers 4, window\n"
-        "31, --frame-norm, refractory 30, lr 1e-3: models/README.md says why),\n"
+        "31, --frame-norm, refractory 30: models/README.md says why),\n"
         "batch 16, lr 3e-3 (3 warmup epochs, cosine decay), weight decay 1e-2,\n"
         "dropout 0.5, clip 5, ema 0.99, patience 20, threads 2, aug\n"
         "rotate=15,scale=0.2,jitter=0.01 (+ crop=0.3,warp=0.3 for msr).\n"
@@ -126,7 +126,7 @@ int sk_cmd_train(int argc, char **argv)
     int hidden = -1, layers = -1, kernel = 3, window = -1, epochs = 60, batch = 16,
         threads = 2, patience = 20, ensemble = 1, skip_onset = 0, skip_after = 0,
         stride = 1, frame_norm = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
-    double smooth = 0.5, threshold = 0.6, lr = -1.0, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
+    double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -236,8 +236,6 @@ int sk_cmd_train(int argc, char **argv)
         frame_norm = 1;
     if (refractory < 0)
         refractory = stream_default ? 30 : 15;
-    if (lr < 0.0) /* precog stream: steadier across seeds (models/README.md) */
-        lr = stream_default ? 1e-3 : 3e-3;
     int arch = sk_arch_from_name(arch_name);
     if (arch != SK_ARCH_GRU && arch != SK_ARCH_LSTM && arch != SK_ARCH_TCN)
         return cli_usage_error("train", "--arch must be gru, lstm or tcn, not '%s'", arch_name);
