@@ -112,6 +112,19 @@ static double full_macs(const sk_model_config *c)
     return macs + c->classes * H;
 }
 
+/* Fill r from the n per-window times t (sorted here) and model m. */
+static void summarise(struct result *r, double *t, int n, const sk_model *m,
+                      const sk_model_config *cfg)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    r->median_us = t[n / 2];
+    r->p99_us = t[(size_t)((double)n * 0.99)];
+    r->min_us = t[0];
+    r->macs = sk_model_infer_macs(m);
+    r->macs_full = full_macs(cfg);
+    r->kernels = sk_model_infer_kernels(m);
+}
+
 static int bench_infer(const sk_model_config *cfg, int runs, struct result *r)
 {
     sk_model *m = NULL;
@@ -138,13 +151,7 @@ static int bench_infer(const sk_model_config *cfg, int runs, struct result *r)
         sk_model_infer(m, x + nx * (i % NX), probs);
         t[i] = (now_s() - t0) * 1e6;
     }
-    qsort(t, (size_t)runs, sizeof *t, cmp_double);
-    r->median_us = t[runs / 2];
-    r->p99_us = t[(size_t)((double)runs * 0.99)];
-    r->min_us = t[0];
-    r->macs = sk_model_infer_macs(m);
-    r->macs_full = full_macs(cfg);
-    r->kernels = sk_model_infer_kernels(m);
+    summarise(r, t, runs, m, cfg);
 done:
     free(x);
     free(t);
@@ -191,13 +198,7 @@ static int bench_batch(const sk_model_config *cfg, int B, int runs, struct resul
         sk_model_infer_batch(m, B, xi, probs);
         t[i] = (now_s() - t0) * 1e6 / B;
     }
-    qsort(t, (size_t)calls, sizeof *t, cmp_double);
-    r->median_us = t[calls / 2];
-    r->p99_us = t[(size_t)((double)calls * 0.99)];
-    r->min_us = t[0];
-    r->macs = sk_model_infer_macs(m);
-    r->macs_full = full_macs(cfg);
-    r->kernels = sk_model_infer_kernels(m);
+    summarise(r, t, calls, m, cfg);
 done:
     free(x);
     free(t);

@@ -437,42 +437,6 @@ static const float *rnn_forward(struct sk__infer *s, const float *x)
     return out;
 }
 
-/* tcn: returns the last layer's outputs (W, Hp), valid at the rows the plan
- * computed (always the last). */
-static const float *tcn_forward(struct sk__infer *s, const float *x)
-{
-    const sk__kernels *k = s->k;
-    const float *in = x;
-    int Cs = s->C, Hp = s->Hp, W = s->W, kk = s->ksize;
-    float *out = NULL;
-    for (int l = 0; l < s->L; l++) {
-        out = s->seq[l & 1];
-        long d = 1L << l;
-        int nr = s->nrows[l], cin = s->cin[l];
-        const int *rows = s->rows + (size_t)l * W;
-        for (int i = 0; i < nr; i++) {
-            float *col = s->col + (size_t)i * cin;
-            for (int j = 0; j < kk; j++) {
-                long u = rows[i] - (long)(kk - 1 - j) * d;
-                if (u >= 0)
-                    memcpy(col + (size_t)j * Cs, in + (size_t)u * Cs,
-                           (size_t)Cs * sizeof(float));
-                else
-                    memset(col + (size_t)j * Cs, 0, (size_t)Cs * sizeof(float));
-            }
-        }
-        k->matmul(s->gi, Hp, s->col, cin, s->w_ih[l], s->b_ih[l], nr, cin, Hp);
-        for (int i = 0; i < nr; i++) {
-            size_t t = (size_t)rows[i];
-            k->relu_add(out + t * Hp, s->gi + (size_t)i * Hp,
-                        l > 0 ? in + t * Hp : NULL, Hp);
-        }
-        in = out;
-        Cs = Hp;
-    }
-    return out;
-}
-
 /* gru / lstm, n windows x (n, W, C) at once: returns the last layer's
  * outputs (n, W, Hp). */
 static const float *rnn_forward_batch(struct sk__infer *s, int n, const float *x)
@@ -514,9 +478,10 @@ static const float *rnn_forward_batch(struct sk__infer *s, int n, const float *x
     return out;
 }
 
-/* tcn, n windows at once: returns the last layer's outputs (n, W, Hp),
- * valid at the rows the plan computed (always the last). */
-static const float *tcn_forward_batch(struct sk__infer *s, int n, const float *x)
+/* tcn, n windows at once (one for sk_model_infer): returns the last layer's
+ * outputs (n, W, Hp), valid at the rows the plan computed (always the
+ * last). */
+static const float *tcn_forward(struct sk__infer *s, int n, const float *x)
 {
     const sk__kernels *k = s->k;
     const float *in = x;
@@ -587,7 +552,7 @@ int sk_model_infer(sk_model *m, const float *x, float *probs)
         return SK_EUNSUPPORTED;
     if (!s->packed)
         infer_pack(m);
-    const float *top = s->arch == SK_ARCH_TCN ? tcn_forward(s, x)
+    const float *top = s->arch == SK_ARCH_TCN ? tcn_forward(s, 1, x)
                                               : rnn_forward(s, x);
     infer_head(m, top + (size_t)(s->W - 1) * s->Hp, probs); /* last step */
     return 0;
@@ -608,7 +573,7 @@ int sk_model_infer_batch(sk_model *m, int n, const float *x, float *probs)
         if (b == 1) { /* the single path overlaps more: faster alone */
             sk_model_infer(m, x, probs);
         } else {
-            const float *top = s->arch == SK_ARCH_TCN ? tcn_forward_batch(s, b, x)
+            const float *top = s->arch == SK_ARCH_TCN ? tcn_forward(s, b, x)
                                                       : rnn_forward_batch(s, b, x);
             for (int i = 0; i < b; i++)
                 infer_head(m, top + i * ws + (size_t)(s->W - 1) * s->Hp,
