@@ -229,6 +229,64 @@ void SK__R(dense_backward)(REAL *dinp, REAL *dw, REAL *db, const REAL *dout,
         SK__R(mm_nn_acc)(dinp, I, dout, O, w, N, I, O);
 }
 
+/* ---- recurrent layers: the parts GRU and LSTM share -------------------- */
+/* G = gates * H. Forward: transpose the weights and project every step's
+ * input, xp (B*T, G) = inp @ w_ih^T + b_ih. */
+static void SK__R(rnn_project)(REAL *xp, REAL *wt_ih, REAL *wt_hh,
+                               const REAL *inp, const REAL *w_ih,
+                               const REAL *w_hh, const REAL *b_ih, int BT,
+                               int C, int H, int G)
+{
+    SK__R(transpose)(wt_ih, w_ih, G, C);
+    SK__R(transpose)(wt_hh, w_hh, G, H);
+    SK__R(mm_nn)(xp, G, inp, C, wt_ih, b_ih, BT, C, G);
+}
+
+/* hp (B, G) = h_{t-1} @ w_hh^T + b_hh for the whole batch (h_{-1} = 0);
+ * out (B, T, H) holds the layer's outputs so far. */
+static void SK__R(rnn_recur)(REAL *hp, const REAL *out, const REAL *wt_hh,
+                             const REAL *b_hh, int t, int B, int T, int H,
+                             int G)
+{
+    if (t == 0) {
+        for (int b = 0; b < B; b++)
+            for (int g = 0; g < G; g++)
+                hp[(size_t)b * G + g] = b_hh[g];
+    } else {
+        SK__R(mm_nn)(hp, G, out + (size_t)(t - 1) * H, T * H, wt_hh, b_hh, B,
+                     H, G);
+    }
+}
+
+/* Backward through step t's recurrent projection: da (B, G; row stride lda)
+ * the gradients of its pre-activations feed b_hh, w_hh and dh (B, H), the
+ * gradient of h_{t-1}. */
+static void SK__R(rnn_recur_back)(REAL *db_hh, REAL *dw_hh, REAL *dh,
+                                  const REAL *da, int lda, const REAL *out,
+                                  const REAL *w_hh, int t, int B, int T, int H,
+                                  int G)
+{
+    for (int b = 0; b < B; b++)
+        for (int g = 0; g < G; g++)
+            db_hh[g] += da[(size_t)b * lda + g];
+    if (t > 0) {
+        SK__R(mm_tn_acc)(dw_hh, NULL, da, lda, out + (size_t)(t - 1) * H,
+                         T * H, B, H, G);
+        SK__R(mm_nn_acc)(dh, H, da, lda, w_hh, B, H, G);
+    }
+}
+
+/* Backward through the input projection: dxp (B*T, G) the gradients of
+ * every step's pre-activations. */
+static void SK__R(rnn_project_back)(REAL *dinp, REAL *dw_ih, REAL *db_ih,
+                                    const REAL *dxp, const REAL *inp,
+                                    const REAL *w_ih, int BT, int C, int G)
+{
+    SK__R(mm_tn_acc)(dw_ih, db_ih, dxp, G, inp, C, BT, C, G);
+    if (dinp)
+        SK__R(mm_nn_acc)(dinp, C, dxp, G, w_ih, BT, C, G);
+}
+
 /* ---- GRU ------------------------------------------------------------- */
 /* cache: xp (B,T,3H) input projections, later their gradients;
  *        gate (B,T,3H) r, z, n;  hn (B,T,H) W_hn h + b_hn;
@@ -243,19 +301,9 @@ void SK__R(gru_forward)(REAL *out, REAL *cache, const REAL *inp,
     REAL *xp = cache, *gate = xp + BT * G, *hn = gate + BT * G;
     REAL *hp = hn + BT * H, *wt_ih = hp + (size_t)B * G + (size_t)B * H;
     REAL *wt_hh = wt_ih + G * C;
-    SK__R(transpose)(wt_ih, w_ih, (int)G, C);
-    SK__R(transpose)(wt_hh, w_hh, (int)G, H);
-    SK__R(mm_nn)(xp, (int)G, inp, C, wt_ih, b_ih, (int)BT, C, (int)G);
+    SK__R(rnn_project)(xp, wt_ih, wt_hh, inp, w_ih, w_hh, b_ih, (int)BT, C, H, (int)G);
     for (int t = 0; t < T; t++) {
-        /* hp = h_{t-1} @ w_hh^T + b_hh for the whole batch (h_{-1} = 0). */
-        if (t == 0) {
-            for (int b = 0; b < B; b++)
-                for (size_t g = 0; g < G; g++)
-                    hp[b * G + g] = b_hh[g];
-        } else {
-            SK__R(mm_nn)(hp, (int)G, out + (size_t)(t - 1) * H, T * H, wt_hh,
-                         b_hh, B, H, (int)G);
-        }
+        SK__R(rnn_recur)(hp, out, wt_hh, b_hh, t, B, T, H, (int)G);
         for (int b = 0; b < B; b++) {
             size_t bt = (size_t)b * T + t;
             const REAL *x = xp + bt * G, *h = hp + b * G;
@@ -307,18 +355,10 @@ void SK__R(gru_backward)(REAL *dinp, REAL *dw_ih, REAL *dw_hh, REAL *db_ih,
                 dhb[j] = d * z;
             }
         }
-        for (int b = 0; b < B; b++)
-            for (size_t g = 0; g < G; g++)
-                db_hh[g] += dhp[b * G + g];
-        if (t > 0) {
-            SK__R(mm_tn_acc)(dw_hh, NULL, dhp, (int)G,
-                             out + (size_t)(t - 1) * H, T * H, B, H, (int)G);
-            SK__R(mm_nn_acc)(dh, H, dhp, (int)G, w_hh, B, H, (int)G);
-        }
+        SK__R(rnn_recur_back)(db_hh, dw_hh, dh, dhp, (int)G, out, w_hh, t, B, T,
+                              H, (int)G);
     }
-    SK__R(mm_tn_acc)(dw_ih, db_ih, dxp, (int)G, inp, C, (int)BT, C, (int)G);
-    if (dinp)
-        SK__R(mm_nn_acc)(dinp, C, dxp, (int)G, w_ih, (int)BT, C, (int)G);
+    SK__R(rnn_project_back)(dinp, dw_ih, db_ih, dxp, inp, w_ih, (int)BT, C, (int)G);
 }
 
 /* ---- LSTM ------------------------------------------------------------ */
@@ -335,18 +375,9 @@ void SK__R(lstm_forward)(REAL *out, REAL *cache, const REAL *inp,
     REAL *xp = cache, *gate = xp + BT * G, *cs = gate + BT * G;
     REAL *tc = cs + BT * H, *hp = tc + BT * H;
     REAL *wt_ih = hp + (size_t)B * G + 2 * (size_t)B * H, *wt_hh = wt_ih + G * C;
-    SK__R(transpose)(wt_ih, w_ih, (int)G, C);
-    SK__R(transpose)(wt_hh, w_hh, (int)G, H);
-    SK__R(mm_nn)(xp, (int)G, inp, C, wt_ih, b_ih, (int)BT, C, (int)G);
+    SK__R(rnn_project)(xp, wt_ih, wt_hh, inp, w_ih, w_hh, b_ih, (int)BT, C, H, (int)G);
     for (int t = 0; t < T; t++) {
-        if (t == 0) {
-            for (int b = 0; b < B; b++)
-                for (size_t g = 0; g < G; g++)
-                    hp[b * G + g] = b_hh[g];
-        } else {
-            SK__R(mm_nn)(hp, (int)G, out + (size_t)(t - 1) * H, T * H, wt_hh,
-                         b_hh, B, H, (int)G);
-        }
+        SK__R(rnn_recur)(hp, out, wt_hh, b_hh, t, B, T, H, (int)G);
         for (int b = 0; b < B; b++) {
             size_t bt = (size_t)b * T + t;
             const REAL *x = xp + bt * G, *h = hp + b * G;
@@ -403,19 +434,10 @@ void SK__R(lstm_backward)(REAL *dinp, REAL *dw_ih, REAL *dw_hh, REAL *db_ih,
         }
         /* The pre-activation gradients of step t are the rows t of dxp:
          * they feed b_hh, w_hh and h_{t-1} as they feed b_ih, w_ih, x. */
-        const REAL *da = dxp + (size_t)t * G;
-        for (int b = 0; b < B; b++)
-            for (size_t g = 0; g < G; g++)
-                db_hh[g] += da[(size_t)b * T * G + g];
-        if (t > 0) {
-            SK__R(mm_tn_acc)(dw_hh, NULL, da, T * (int)G,
-                             out + (size_t)(t - 1) * H, T * H, B, H, (int)G);
-            SK__R(mm_nn_acc)(dh, H, da, T * (int)G, w_hh, B, H, (int)G);
-        }
+        SK__R(rnn_recur_back)(db_hh, dw_hh, dh, dxp + (size_t)t * G, T * (int)G,
+                              out, w_hh, t, B, T, H, (int)G);
     }
-    SK__R(mm_tn_acc)(dw_ih, db_ih, dxp, (int)G, inp, C, (int)BT, C, (int)G);
-    if (dinp)
-        SK__R(mm_nn_acc)(dinp, C, dxp, (int)G, w_ih, (int)BT, C, (int)G);
+    SK__R(rnn_project_back)(dinp, dw_ih, db_ih, dxp, inp, w_ih, (int)BT, C, (int)G);
 }
 
 /* ---- causal dilated convolution ------------------------------------ */
