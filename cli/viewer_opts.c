@@ -8,7 +8,8 @@
 
 const char cli_viewer_help[] =
     "  --http [HOST:]PORT   serve a live view on http://HOST:PORT/ (HOST\n"
-    "                       127.0.0.1 unless given; PORT 0: any free port, the\n"
+    "                       127.0.0.1 unless given, IPv4, [IPv6] or a name;\n"
+    "                       PORT 0: any free port, the\n"
     "                       address is printed on stderr): skeletons, class\n"
     "                       probabilities, decisions, events, fps, latency\n";
 
@@ -63,7 +64,8 @@ int cli_viewer_start(const cli_viewer_opts *o, const char *cmd, const sk_model *
             names[k] = h->labels[k];
         sk_viewer_set_labels(*out, names, K);
     }
-    fprintf(stderr, "skelact %s: live view on http://%s:%d/\n", cmd, o->host,
-            sk_viewer_port(*out));
+    int v6 = strchr(o->host, ':') != NULL; /* an IPv6 address goes in brackets */
+    fprintf(stderr, "skelact %s: live view on http://%s%s%s:%d/\n", cmd, v6 ? "[" : "",
+            o->host, v6 ? "]" : "", sk_viewer_port(*out));
     return 0;
 }

@@ -321,6 +321,40 @@ static void test_client_limit(void)
     sk_viewer_destroy(v);
 }
 
+/* Any address the receivers take: an IPv6 loopback, and a bad host is
+ * SK_EADDR with a message. */
+static void test_addresses(void)
+{
+    sk_viewer_config cfg = {"::1", 0, 0};
+    sk_viewer *v = NULL;
+    char err[256] = "";
+    int rc = sk_viewer_create(&v, &cfg, err, sizeof err);
+    if (rc != 0) {
+        printf("     (no IPv6 loopback here: %s)\n", err);
+    } else {
+        int fd = socket(AF_INET6, SOCK_STREAM, 0);
+        struct sockaddr_in6 sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sin6_family = AF_INET6;
+        sa.sin6_port = htons((uint16_t)sk_viewer_port(v));
+        sa.sin6_addr = in6addr_loopback;
+        CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+        static char b[65536];
+        const char *req = "GET /?frames=3 HTTP/1.1\r\n\r\n";
+        send_all(fd, req, strlen(req));
+        long n = read_until(fd, b, sizeof b, 0, NULL);
+        CHECK(n > 0 && !strncmp(b, "HTTP/1.1 200", 12));
+        if (fd >= 0)
+            close(fd);
+        sk_viewer_destroy(v);
+    }
+    cfg.host = "no.such.host.invalid";
+    v = NULL;
+    err[0] = 0;
+    CHECK_EQ_INT(sk_viewer_create(&v, &cfg, err, sizeof err), SK_EADDR);
+    CHECK(v == NULL && err[0] != 0);
+}
+
 static void test_bad_requests(void)
 {
     sk_viewer *v = start(0);
@@ -458,6 +492,7 @@ int main(int argc, char **argv)
     RUN(test_page);
     RUN(test_stream);
     RUN(test_bad_requests);
+    RUN(test_addresses);
     RUN(test_client_limit);
     RUN(test_many_and_stuck);
     return check_report();

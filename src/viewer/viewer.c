@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "skelact/nn.h"
+#include "net/sock.h"
 #include "viewer/http.h"
 #include "viewer/page_html.h"
 
@@ -694,35 +695,24 @@ int sk_viewer_create(sk_viewer **out, const sk_viewer_config *cfg, char *errmsg,
     }
     format_hello(v);
 
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
+    /* Any address the receivers take: IPv4, IPv6 or a name. */
     if (!strcmp(host, "localhost"))
         host = "127.0.0.1";
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        set_err(errmsg, errlen, "viewer: bad address '%s' (want an IPv4 address)", host);
+    sk__addr addr;
+    char e[256];
+    if (sk__addr_resolve(&addr, host, port, SOCK_STREAM, e, sizeof e) != 0) {
+        set_err(errmsg, errlen, "viewer: %s", e);
         rc = SK_EADDR;
         goto fail;
     }
-    rc = SK_EIO;
-    v->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (v->listen_fd < 0) {
-        set_err(errmsg, errlen, "viewer: socket: %s", strerror(errno));
+    int fd = sk__sock_bind(&addr, SOCK_STREAM, e, sizeof e); /* non-blocking */
+    if (fd < 0) {
+        set_err(errmsg, errlen, "viewer: %s", e);
+        rc = SK_EIO;
         goto fail;
     }
-    int one = 1;
-    setsockopt(v->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(v->listen_fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-        listen(v->listen_fd, 16) != 0) {
-        set_err(errmsg, errlen, "viewer: cannot listen on %s:%d: %s", host, port,
-                strerror(errno));
-        goto fail;
-    }
-    socklen_t sl = sizeof sa;
-    getsockname(v->listen_fd, (struct sockaddr *)&sa, &sl);
-    v->port = ntohs(sa.sin_port);
-    set_nonblock(v->listen_fd);
+    v->listen_fd = fd;
+    v->port = sk__sock_local_port(fd);
     if (pipe(v->wake) != 0) {
         set_err(errmsg, errlen, "viewer: pipe: %s", strerror(errno));
         goto fail;
