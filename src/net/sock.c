@@ -12,16 +12,6 @@
 
 #include "skelact/frame.h"
 
-void sk__seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int sk__addr_resolve(sk__addr *a, const char *host, int port, int socktype,
                      char *err, size_t errlen)
 {

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "core/seterr.h" /* sk__seterr */
+
 /* A resolved address. */
 typedef struct sk__addr {
     struct sockaddr_storage ss;
@@ -52,8 +54,5 @@ ssize_t sk__sock_send(int fd, const void *buf, size_t len);
  * means forever (-1). */
 int sk__wait_ms(int64_t now_us, int64_t deadline_us);
 
-/* Copy a formatted message into an error buffer (may be NULL). */
-void sk__seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #endif

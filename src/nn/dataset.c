@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/seterr.h"
 #include "skelact/data.h"
 #include "training.h"
 
@@ -27,13 +28,6 @@ static const char *const precog_labels[9] = {
     "none", "right punch", "left punch", "front right kick", "front left kick",
     "side right kick", "side left kick", "back fist", "elbow strike",
 };
-
-static void errf(char *err, size_t errlen, const char *fmt, const char *a,
-                 const char *b)
-{
-    if (err && errlen)
-        snprintf(err, errlen, fmt, a, b);
-}
 
 void sk__dataset_free(sk__dataset *ds)
 {
@@ -59,7 +53,7 @@ static int add_take(sk__dataset *ds, int *cap, const char *dir, const char *file
 {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >= sizeof path) {
-        errf(err, errlen, "%s/%s: path too long", dir, file);
+        sk__seterr(err, errlen, "%s/%s: path too long", dir, file);
         return SK_EINVAL;
     }
     sk_take t;
@@ -68,7 +62,7 @@ static int add_take(sk__dataset *ds, int *cap, const char *dir, const char *file
     if (rc)
         return rc;
     if (t.nframes < 1) {
-        errf(err, errlen, "%s: no frames%s", path, "");
+        sk__seterr(err, errlen, "%s: no frames", path);
         sk_take_free(&t);
         return SK_EFORMAT;
     }
@@ -76,7 +70,7 @@ static int add_take(sk__dataset *ds, int *cap, const char *dir, const char *file
         ds->joint_set = t.joint_set;
         ds->fps = t.fps;
     } else if (t.joint_set != ds->joint_set) {
-        errf(err, errlen, "%s: joint set differs from the other files%s", path, "");
+        sk__seterr(err, errlen, "%s: joint set differs from the other files", path);
         sk_take_free(&t);
         return SK_EFORMAT;
     }
@@ -109,14 +103,14 @@ static int add_take(sk__dataset *ds, int *cap, const char *dir, const char *file
     }
     if (label < 0) {
         if (!t.labels) {
-            errf(err, errlen, "%s: no per-frame labels%s", path, "");
+            sk__seterr(err, errlen, "%s: no per-frame labels", path);
             free(c->bodies);
             sk_take_free(&t);
             return SK_EFORMAT;
         }
         for (int i = 0; i < t.nframes; i++)
             if (t.labels[i] < 0 || t.labels[i] >= ds->nlabels) {
-                errf(err, errlen, "%s: label outside the known classes%s", path, "");
+                sk__seterr(err, errlen, "%s: label outside the known classes", path);
                 free(c->bodies);
                 sk_take_free(&t);
                 return SK_EFORMAT;
@@ -136,7 +130,7 @@ static int load_msr(sk__dataset *ds, const char *dir, const unsigned char *subje
     snprintf(path, sizeof path, "%s/files_used_in_cvpr12_paper.txt", dir);
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        errf(err, errlen, "%s: %s", path, strerror(errno));
+        sk__seterr(err, errlen, "%s: %s", path, strerror(errno));
         return SK_EIO;
     }
     ds->nlabels = 20;
@@ -155,7 +149,7 @@ static int load_msr(sk__dataset *ds, const char *dir, const unsigned char *subje
         int a, s, e, used = 0;
         if (sscanf(p, "a%2d_s%2d_e%2d%n", &a, &s, &e, &used) != 3 || p[used] ||
             a < 1 || a > 20 || s < 1 || s >= SK_MAX_SUBJECTS) {
-            errf(err, errlen, "%s: bad entry '%s'", path, p);
+            sk__seterr(err, errlen, "%s: bad entry '%s'", path, p);
             rc = SK_EFORMAT;
             break;
         }
@@ -175,7 +169,7 @@ static int load_precog(sk__dataset *ds, const char *dir,
 {
     DIR *d = opendir(dir);
     if (!d) {
-        errf(err, errlen, "%s: %s", dir, strerror(errno));
+        sk__seterr(err, errlen, "%s: %s", dir, strerror(errno));
         return SK_EIO;
     }
     ds->nlabels = 9;
@@ -225,17 +219,17 @@ int sk__dataset_load(sk__dataset *ds, const char *dir, int format,
     else if (format == SK_FORMAT_PRECOG)
         rc = load_precog(ds, dir, subjects, err, errlen);
     else {
-        errf(err, errlen, "format %s%s is not a training format",
-             sk_format_name(format) ? sk_format_name(format) : "?", "");
+        sk__seterr(err, errlen, "format %s is not a training format",
+             sk_format_name(format) ? sk_format_name(format) : "?");
         return SK_EINVAL;
     }
     if (rc == 0 && ds->nclips == 0) {
-        errf(err, errlen, "%s: no %s files of the chosen subjects", dir,
+        sk__seterr(err, errlen, "%s: no %s files of the chosen subjects", dir,
              format == SK_FORMAT_MSR ? "MSR Action3D" : "PRECOG");
         rc = SK_ENOTFOUND;
     }
     if (rc == 0 && !sk_joint_set_get(ds->joint_set)) {
-        errf(err, errlen, "%s: unknown joint set%s", dir, "");
+        sk__seterr(err, errlen, "%s: unknown joint set", dir);
         rc = SK_EFORMAT;
     }
     if (rc)

@@ -525,22 +525,28 @@ static void infer_head(const sk_model *m, const float *h, float *probs)
     const struct sk__infer *s = m->infer;
     const float *w = m->params + s->pt.w_out;         /* (K, H) */
     const float *b = m->params + s->pt.b_out;         /* (K) */
-    float mx = -3.4e38f;
     for (int c = 0; c < s->K; c++) {
         float z = b[c];
         for (int j = 0; j < s->H; j++)
             z += w[(size_t)c * s->H + j] * h[j];
         probs[c] = z;
-        if (z > mx)
-            mx = z;
     }
+    sk__softmax(probs, s->K);
+}
+
+void sk__softmax(float *z, int K)
+{
+    float mx = -3.4e38f;
+    for (int c = 0; c < K; c++)
+        if (z[c] > mx)
+            mx = z[c];
     float sum = 0;
-    for (int c = 0; c < s->K; c++) {
-        probs[c] = expf(probs[c] - mx);
-        sum += probs[c];
+    for (int c = 0; c < K; c++) {
+        z[c] = expf(z[c] - mx);
+        sum += z[c];
     }
-    for (int c = 0; c < s->K; c++)
-        probs[c] /= sum;
+    for (int c = 0; c < K; c++)
+        z[c] /= sum;
 }
 
 int sk_model_infer(sk_model *m, const float *x, float *probs)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/seterr.h"
 #include "model.h"
 #include "rng.h"
 #include "skelact/codec.h"
@@ -32,19 +33,6 @@
 
 /* ---- header checks -------------------------------------------------------- */
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Check everything in a header but the weights. Returns 0 or SK_EINVAL with
  * a reason in err. */
 static int header_check(const sk_model_header *h, char *err, size_t errlen)
@@ -52,82 +40,82 @@ static int header_check(const sk_model_header *h, char *err, size_t errlen)
     const sk_model_config *a = &h->arch;
     if (a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM &&
         a->arch != SK_ARCH_TCN) {
-        errf(err, errlen, "unknown or unsupported architecture %d", a->arch);
+        sk__seterr(err, errlen, "unknown or unsupported architecture %d", a->arch);
         return SK_EINVAL;
     }
     if (a->input < 1 || a->input > SK_MODEL_MAX_INPUT) {
-        errf(err, errlen, "input size %d outside 1..%d", a->input,
+        sk__seterr(err, errlen, "input size %d outside 1..%d", a->input,
              SK_MODEL_MAX_INPUT);
         return SK_EINVAL;
     }
     if (a->hidden < 1 || a->hidden > SK_MODEL_MAX_HIDDEN) {
-        errf(err, errlen, "hidden size %d outside 1..%d", a->hidden,
+        sk__seterr(err, errlen, "hidden size %d outside 1..%d", a->hidden,
              SK_MODEL_MAX_HIDDEN);
         return SK_EINVAL;
     }
     if (a->layers < 1 || a->layers > SK__MAX_LAYERS) {
-        errf(err, errlen, "layer count %d outside 1..%d", a->layers,
+        sk__seterr(err, errlen, "layer count %d outside 1..%d", a->layers,
              SK__MAX_LAYERS);
         return SK_EINVAL;
     }
     if (a->classes < 2 || a->classes > SK_MAX_CLASSES) {
-        errf(err, errlen, "class count %d outside 2..%d", a->classes,
+        sk__seterr(err, errlen, "class count %d outside 2..%d", a->classes,
              SK_MAX_CLASSES);
         return SK_EINVAL;
     }
     if (a->window < 1 || a->window > SK_MODEL_MAX_WINDOW) {
-        errf(err, errlen, "window %d outside 1..%d frames", a->window,
+        sk__seterr(err, errlen, "window %d outside 1..%d frames", a->window,
              SK_MODEL_MAX_WINDOW);
         return SK_EINVAL;
     }
     if (a->kernel < (a->arch == SK_ARCH_TCN ? 1 : 0) || a->kernel > 16) {
-        errf(err, errlen, "kernel size %d outside %d..16", a->kernel,
+        sk__seterr(err, errlen, "kernel size %d outside %d..16", a->kernel,
              a->arch == SK_ARCH_TCN ? 1 : 0);
         return SK_EINVAL;
     }
     sk__param_table t;
     if (sk__param_table_fill(a, &t) != 0) {
-        errf(err, errlen, "invalid architecture sizes");
+        sk__seterr(err, errlen, "invalid architecture sizes");
         return SK_EINVAL;
     }
     if (t.total > SK_MODEL_MAX_PARAMS) {
-        errf(err, errlen, "%zu parameters exceed the limit of %zu", t.total,
+        sk__seterr(err, errlen, "%zu parameters exceed the limit of %zu", t.total,
              (size_t)SK_MODEL_MAX_PARAMS);
         return SK_EINVAL;
     }
 
     const sk_feature_config *f = &h->features;
     if (!sk_joint_set_get(f->joint_set)) {
-        errf(err, errlen, "unknown joint set %d", f->joint_set);
+        sk__seterr(err, errlen, "unknown joint set %d", f->joint_set);
         return SK_EINVAL;
     }
     if ((f->center | f->scale | f->rotate | f->velocity | f->frame_norm) & ~1) {
-        errf(err, errlen, "feature switches must be 0 or 1");
+        sk__seterr(err, errlen, "feature switches must be 0 or 1");
         return SK_EINVAL;
     }
     if (!(f->fps > 0.0f && f->fps <= 10000.0f)) {
-        errf(err, errlen, "frame rate %g outside (0, 10000]", (double)f->fps);
+        sk__seterr(err, errlen, "frame rate %g outside (0, 10000]", (double)f->fps);
         return SK_EINVAL;
     }
 
     const sk_postproc_config *p = &h->post;
     if (!(p->smooth >= 0.0f && p->smooth <= 1.0f)) {
-        errf(err, errlen, "smoothing factor %g outside 0..1", (double)p->smooth);
+        sk__seterr(err, errlen, "smoothing factor %g outside 0..1", (double)p->smooth);
         return SK_EINVAL;
     }
     if (!(p->threshold >= 0.0f && p->threshold <= 1.0f)) {
-        errf(err, errlen, "threshold %g outside 0..1", (double)p->threshold);
+        sk__seterr(err, errlen, "threshold %g outside 0..1", (double)p->threshold);
         return SK_EINVAL;
     }
     if (p->min_frames < 0 || p->min_frames > SK_MODEL_MAX_FRAMES ||
         p->refractory < 0 || p->refractory > SK_MODEL_MAX_FRAMES) {
-        errf(err, errlen, "min_frames %d / refractory %d outside 0..%d",
+        sk__seterr(err, errlen, "min_frames %d / refractory %d outside 0..%d",
              p->min_frames, p->refractory, SK_MODEL_MAX_FRAMES);
         return SK_EINVAL;
     }
 
     if (h->nlabels != a->classes) {
-        errf(err, errlen, "%d label names for %d classes", h->nlabels,
+        sk__seterr(err, errlen, "%d label names for %d classes", h->nlabels,
              a->classes);
         return SK_EINVAL;
     }
@@ -135,18 +123,18 @@ static int header_check(const sk_model_header *h, char *err, size_t errlen)
         const char *s = h->labels[i];
         const char *end = memchr(s, '\0', SK_LABEL_LEN);
         if (!end) {
-            errf(err, errlen, "label %d is not NUL-terminated within %d bytes",
+            sk__seterr(err, errlen, "label %d is not NUL-terminated within %d bytes",
                  i, SK_LABEL_LEN);
             return SK_EINVAL;
         }
         if (s == end) {
-            errf(err, errlen, "label %d is empty", i);
+            sk__seterr(err, errlen, "label %d is empty", i);
             return SK_EINVAL;
         }
         /* Names are printed on terminals and in JSON: no control bytes. */
         for (const char *c = s; c < end; c++)
             if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-                errf(err, errlen, "label %d contains a control character", i);
+                sk__seterr(err, errlen, "label %d contains a control character", i);
                 return SK_EINVAL;
             }
     }
@@ -392,13 +380,13 @@ int sk_model_save(const sk_model *m, const char *path, char *err, size_t errlen)
     FILE *fp = NULL;
     int fd = -1, rc = SK_EIO;
     if (!m || !path) {
-        errf(err, errlen, "sk_model_save: no model or path");
+        sk__seterr(err, errlen, "sk_model_save: no model or path");
         return SK_EINVAL;
     }
     /* Refuse to write a file that no loader would accept. */
     for (size_t i = 0; i < m->nparams; i++)
         if (!isfinite(m->params[i])) {
-            errf(err, errlen, "%s: not written: weight %zu is not finite",
+            sk__seterr(err, errlen, "%s: not written: weight %zu is not finite",
                  path, i);
             return SK_EINVAL;
         }
@@ -408,7 +396,7 @@ int sk_model_save(const sk_model *m, const char *path, char *err, size_t errlen)
         int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%d", path, (long)getpid(),
                          attempt);
         if (n < 0 || (size_t)n >= sizeof tmp) {
-            errf(err, errlen, "%s: path too long", path);
+            sk__seterr(err, errlen, "%s: path too long", path);
             return SK_EINVAL;
         }
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -416,11 +404,11 @@ int sk_model_save(const sk_model *m, const char *path, char *err, size_t errlen)
             break;
     }
     if (fd < 0) {
-        errf(err, errlen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+        sk__seterr(err, errlen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
         return SK_EIO;
     }
     if (!(fp = fdopen(fd, "wb"))) {
-        errf(err, errlen, "%s: %s", path, strerror(errno));
+        sk__seterr(err, errlen, "%s: %s", path, strerror(errno));
         close(fd);
         goto fail;
     }
@@ -455,7 +443,7 @@ int sk_model_save(const sk_model *m, const char *path, char *err, size_t errlen)
     }
     fp = NULL;
     if (rename(tmp, path) != 0) {
-        errf(err, errlen, "%s: cannot rename %s over it: %s", path, tmp,
+        sk__seterr(err, errlen, "%s: cannot rename %s over it: %s", path, tmp,
              strerror(errno));
         goto fail;
     }
@@ -473,7 +461,7 @@ int sk_model_save(const sk_model *m, const char *path, char *err, size_t errlen)
     }
     return 0;
 write_fail:
-    errf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+    sk__seterr(err, errlen, "%s: write failed: %s", path, strerror(errno));
 fail:
     if (fp)
         fclose(fp);
@@ -487,7 +475,7 @@ static int mf_get_int(const uint8_t *p, const char *name, int *out,
 {
     uint32_t v = get_u32(p);
     if (v > 0x7fffffffu) {
-        errf(err, errlen, "%s: %s %u out of range", src, name, v);
+        sk__seterr(err, errlen, "%s: %s %u out of range", src, name, v);
         return SK_EFORMAT;
     }
     *out = (int)v;
@@ -504,50 +492,50 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
     *out = NULL;
 
     if (len == 0) {
-        errf(err, errlen, "%s: empty file, not a skelact model", src);
+        sk__seterr(err, errlen, "%s: empty file, not a skelact model", src);
         return SK_EFORMAT;
     }
     if (memcmp(b, MF_MAGIC, len < 8 ? len : 8) != 0) {
-        errf(err, errlen, "%s: not a skelact model file (no SKMODEL magic)", src);
+        sk__seterr(err, errlen, "%s: not a skelact model file (no SKMODEL magic)", src);
         return SK_EFORMAT;
     }
     if (len < MF_PREAMBLE) {
-        errf(err, errlen, "%s: truncated (%zu bytes, shorter than the preamble)",
+        sk__seterr(err, errlen, "%s: truncated (%zu bytes, shorter than the preamble)",
              src, len);
         return SK_EFORMAT;
     }
     uint32_t major = get_u16(b + 8), minor = get_u16(b + 10);
     if (major != MF_MAJOR) {
-        errf(err, errlen, "%s: model format %u.%u; this build reads %d.x%s", src,
+        sk__seterr(err, errlen, "%s: model format %u.%u; this build reads %d.x%s", src,
              major, minor, MF_MAJOR,
              major > MF_MAJOR ? " (a newer skelact wrote it)" : "");
         return SK_EFORMAT;
     }
     uint32_t fields_size = get_u32(b + 12);
     if (fields_size < MF_FIELDS_1_0 || fields_size > SK_MODEL_MAX_FIELDS) {
-        errf(err, errlen, "%s: header fields size %u outside %d..%d", src,
+        sk__seterr(err, errlen, "%s: header fields size %u outside %d..%d", src,
              fields_size, MF_FIELDS_1_0, SK_MODEL_MAX_FIELDS);
         return SK_EFORMAT;
     }
     if (len < (size_t)MF_PREAMBLE + fields_size) {
-        errf(err, errlen, "%s: truncated (%zu bytes, inside the header)", src, len);
+        sk__seterr(err, errlen, "%s: truncated (%zu bytes, inside the header)", src, len);
         return SK_EFORMAT;
     }
     const uint8_t *f = b + MF_PREAMBLE;
     uint32_t nlabels = get_u32(f + 56), slot = get_u32(f + 60);
     uint64_t nparams = get_u64(f + 64);
     if (nlabels > SK_MAX_CLASSES) {
-        errf(err, errlen, "%s: %u labels exceed the limit of %d", src, nlabels,
+        sk__seterr(err, errlen, "%s: %u labels exceed the limit of %d", src, nlabels,
              SK_MAX_CLASSES);
         return SK_EFORMAT;
     }
     if (slot < 1 || slot > SK_MODEL_MAX_LABEL_SLOT) {
-        errf(err, errlen, "%s: label slot size %u outside 1..%d", src, slot,
+        sk__seterr(err, errlen, "%s: label slot size %u outside 1..%d", src, slot,
              SK_MODEL_MAX_LABEL_SLOT);
         return SK_EFORMAT;
     }
     if (nparams > SK_MODEL_MAX_PARAMS) {
-        errf(err, errlen, "%s: %llu parameters exceed the limit of %zu", src,
+        sk__seterr(err, errlen, "%s: %llu parameters exceed the limit of %zu", src,
              (unsigned long long)nparams, (size_t)SK_MODEL_MAX_PARAMS);
         return SK_EFORMAT;
     }
@@ -558,23 +546,23 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
     uint64_t crc_at = weights_at + nparams * 4;
     uint64_t expect = crc_at + 4;
     if ((uint64_t)len < expect) {
-        errf(err, errlen, "%s: truncated (%zu bytes, the header says %llu)", src,
+        sk__seterr(err, errlen, "%s: truncated (%zu bytes, the header says %llu)", src,
              len, (unsigned long long)expect);
         return SK_EFORMAT;
     }
     if ((uint64_t)len > expect) {
-        errf(err, errlen, "%s: %llu unexpected bytes after the checksum", src,
+        sk__seterr(err, errlen, "%s: %llu unexpected bytes after the checksum", src,
              (unsigned long long)(len - expect));
         return SK_EFORMAT;
     }
     uint32_t crc = sk_crc32(0, b, (size_t)crc_at);
     if (crc != get_u32(b + crc_at)) {
-        errf(err, errlen, "%s: checksum mismatch: the file is corrupt", src);
+        sk__seterr(err, errlen, "%s: checksum mismatch: the file is corrupt", src);
         return SK_EFORMAT;
     }
 
     if (!(h = calloc(1, sizeof *h))) {
-        errf(err, errlen, "%s: out of memory", src);
+        sk__seterr(err, errlen, "%s: out of memory", src);
         return SK_ENOMEM;
     }
     static const char *const names[] = {"architecture", "input size",
@@ -589,7 +577,7 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
             goto fail;
     uint32_t sw = get_u32(f + 32);
     if (sw & ~(uint32_t)MF_KNOWN_FEATURES) {
-        errf(err, errlen, "%s: feature switches 0x%x unknown to this build", src,
+        sk__seterr(err, errlen, "%s: feature switches 0x%x unknown to this build", src,
              sw);
         goto fail;
     }
@@ -611,12 +599,12 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
         const uint8_t *s = b + labels_at + (uint64_t)i * slot;
         const uint8_t *end = memchr(s, '\0', slot);
         if (!end) {
-            errf(err, errlen, "%s: label %u is not NUL-terminated", src, i);
+            sk__seterr(err, errlen, "%s: label %u is not NUL-terminated", src, i);
             goto fail;
         }
         size_t n = (size_t)(end - s);
         if (n >= SK_LABEL_LEN) {
-            errf(err, errlen, "%s: label %u is longer than %d bytes", src, i,
+            sk__seterr(err, errlen, "%s: label %u is longer than %d bytes", src, i,
                  SK_LABEL_LEN - 1);
             goto fail;
         }
@@ -624,12 +612,12 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
     }
     char why[200];
     if (header_check(h, why, sizeof why) != 0) {
-        errf(err, errlen, "%s: %s", src, why);
+        sk__seterr(err, errlen, "%s: %s", src, why);
         goto fail;
     }
     size_t want = sk_model_param_count(&h->arch);
     if (nparams != want) {
-        errf(err, errlen,
+        sk__seterr(err, errlen,
              "%s: %llu parameters stored, the architecture has %zu", src,
              (unsigned long long)nparams, want);
         goto fail;
@@ -637,12 +625,12 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
     for (size_t i = 0; i < want; i++) {
         float w = get_f32(b + weights_at + 4 * i);
         if (!isfinite(w)) {
-            errf(err, errlen, "%s: weight %zu is not finite", src, i);
+            sk__seterr(err, errlen, "%s: weight %zu is not finite", src, i);
             goto fail;
         }
     }
     if ((rc = model_alloc(&m, h)) != 0) {
-        errf(err, errlen, "%s: out of memory", src);
+        sk__seterr(err, errlen, "%s: out of memory", src);
         goto fail;
     }
     for (size_t i = 0; i < want; i++)
@@ -678,17 +666,17 @@ int sk_model_load(sk_model **out, const char *path, char *err, size_t errlen)
      * refused as not a regular file. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        sk__seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return SK_EIO;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        errf(err, errlen, "%s: not a regular file", path);
+        sk__seterr(err, errlen, "%s: not a regular file", path);
         close(fd);
         return SK_EIO;
     }
     if (!(fp = fdopen(fd, "rb"))) {
-        errf(err, errlen, "%s: %s", path, strerror(errno));
+        sk__seterr(err, errlen, "%s: %s", path, strerror(errno));
         close(fd);
         return SK_EIO;
     }
@@ -697,19 +685,19 @@ int sk_model_load(sk_model **out, const char *path, char *err, size_t errlen)
                     (uint64_t)SK_MAX_CLASSES * SK_MODEL_MAX_LABEL_SLOT +
                     (uint64_t)SK_MODEL_MAX_PARAMS * 4 + 4;
     if ((uint64_t)st.st_size > most) {
-        errf(err, errlen, "%s: not a skelact model file (%lld bytes is too big)",
+        sk__seterr(err, errlen, "%s: not a skelact model file (%lld bytes is too big)",
              path, (long long)st.st_size);
         rc = SK_EFORMAT;
         goto fail;
     }
     size_t len = (size_t)st.st_size;
     if (!(buf = malloc(len ? len : 1))) {
-        errf(err, errlen, "%s: out of memory", path);
+        sk__seterr(err, errlen, "%s: out of memory", path);
         rc = SK_ENOMEM;
         goto fail;
     }
     if (fread(buf, 1, len, fp) != len) {
-        errf(err, errlen, "%s: read error: %s", path,
+        sk__seterr(err, errlen, "%s: read error: %s", path,
              ferror(fp) ? strerror(errno) : "file shrank while reading");
         goto fail;
     }

@@ -41,4 +41,8 @@ int sk__arch_gates(int arch);
 int sk__infer_init(sk_model *m);
 void sk__infer_free(sk_model *m);
 
+/* z (K logits) -> their softmax, in place: the last step of the window
+ * inference and of the streaming step alike. */
+void sk__softmax(float *z, int K);
+
 #endif

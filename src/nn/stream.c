@@ -11,7 +11,6 @@
  * own layout, w (H, C_l, k): for output o the products over (c, j) are one
  * contiguous dot product against a gathered column col[c*k + j].
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,18 +199,8 @@ int sk_model_stream_step(const sk_model *m, sk_model_stream *s, const float *x,
     s->t++;
     const float *w = P + pt.w_out; /* (K, H) */
     const float *b = P + pt.b_out; /* (K) */
-    float mx = -3.4e38f;
-    for (int c = 0; c < s->K; c++) {
-        probs[c] = b[c] + s->dot(w + (size_t)c * H, s->h, H);
-        if (probs[c] > mx)
-            mx = probs[c];
-    }
-    float sum = 0;
-    for (int c = 0; c < s->K; c++) {
-        probs[c] = expf(probs[c] - mx);
-        sum += probs[c];
-    }
     for (int c = 0; c < s->K; c++)
-        probs[c] /= sum;
+        probs[c] = b[c] + s->dot(w + (size_t)c * H, s->h, H);
+    sk__softmax(probs, s->K);
     return 0;
 }

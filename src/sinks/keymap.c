@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/seterr.h"
 #include "sinks/sinks_internal.h"
 
 #define K(x, c) {x, NULL, c}
@@ -76,18 +77,6 @@ int sk_key_known(const char *name)
     return name && sk__key_find(name, strlen(name)) >= 0;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 /* Trim [*s, *e) of blanks. */
@@ -143,17 +132,17 @@ static int parse_keys(sk__action *act, const char *s, const char *e, int line,
         while (q < e && *q != '+')
             q++;
         if (q == p) {
-            seterr(err, errlen, "line %d: empty key name in '%.*s'", line, (int)(e - s), s);
+            sk__seterr(err, errlen, "line %d: empty key name in '%.*s'", line, (int)(e - s), s);
             return -1;
         }
         int k = sk__key_find(p, (size_t)(q - p));
         if (k < 0) {
-            seterr(err, errlen, "line %d: unknown key '%.*s' (see docs/KEYMAP.md for key names)",
+            sk__seterr(err, errlen, "line %d: unknown key '%.*s' (see docs/KEYMAP.md for key names)",
                    line, (int)(q - p), p);
             return -1;
         }
         if (nmods + nrest >= SK_KEYMAP_MAX_COMBO) {
-            seterr(err, errlen, "line %d: more than %d keys in one combination", line,
+            sk__seterr(err, errlen, "line %d: more than %d keys in one combination", line,
                    SK_KEYMAP_MAX_COMBO);
             return -1;
         }
@@ -176,7 +165,7 @@ static int parse_keys(sk__action *act, const char *s, const char *e, int line,
         act->keys[act->nkeys++] = rest[i];
     return 0;
 dup:
-    seterr(err, errlen, "line %d: a key appears twice in '%.*s'", line, (int)(e - s), s);
+    sk__seterr(err, errlen, "line %d: a key appears twice in '%.*s'", line, (int)(e - s), s);
     return -1;
 }
 
@@ -186,7 +175,7 @@ static int check_addr(const char *s, const char *e, int line, char *err, size_t 
     size_t n = (size_t)(e - s);
     if (n > 5 && !strncmp(s, "unix:", 5)) {
         if (n - 5 >= 108) { /* sizeof sun_path */
-            seterr(err, errlen, "line %d: unix socket path too long", line);
+            sk__seterr(err, errlen, "line %d: unix socket path too long", line);
             return -1;
         }
         return 0;
@@ -205,11 +194,11 @@ static int check_addr(const char *s, const char *e, int line, char *err, size_t 
             if (inet_pton(AF_INET, host, &a) == 1)
                 return 0;
         }
-        seterr(err, errlen, "line %d: bad address '%.*s' (want tcp:127.0.0.1:PORT)", line,
+        sk__seterr(err, errlen, "line %d: bad address '%.*s' (want tcp:127.0.0.1:PORT)", line,
                (int)n, s);
         return -1;
     }
-    seterr(err, errlen, "line %d: bad address '%.*s' (want unix:PATH or tcp:HOST:PORT)",
+    sk__seterr(err, errlen, "line %d: bad address '%.*s' (want unix:PATH or tcp:HOST:PORT)",
            line, (int)n, s);
     return -1;
 }
@@ -233,7 +222,7 @@ static int parse_line(sk_keymap *map, const char *s, const char *e, int line,
     if (token(&p, e, &ts, &te) && tok_is(ts, te, "set")) {
         const char *ks, *ke, *vs, *ve, *xs, *xe;
         if (!token(&p, e, &ks, &ke) || !token(&p, e, &vs, &ve) || token(&p, e, &xs, &xe)) {
-            seterr(err, errlen, "line %d: want 'set rate N' or 'set max-hold MS'", line);
+            sk__seterr(err, errlen, "line %d: want 'set rate N' or 'set max-hold MS'", line);
             return SK_EFORMAT;
         }
         long v = parse_uint(vs, ve);
@@ -242,7 +231,7 @@ static int parse_line(sk_keymap *map, const char *s, const char *e, int line,
         } else if (tok_is(ks, ke, "max-hold") && v >= 1 && v <= 600000) {
             map->max_hold_ms = (int)v;
         } else {
-            seterr(err, errlen, "line %d: want 'set rate N' (1..1000 per second) or "
+            sk__seterr(err, errlen, "line %d: want 'set rate N' (1..1000 per second) or "
                    "'set max-hold MS' (1..600000)", line);
             return SK_EFORMAT;
         }
@@ -250,22 +239,22 @@ static int parse_line(sk_keymap *map, const char *s, const char *e, int line,
     }
     const char *eq = memchr(s, '=', (size_t)(e - s));
     if (!eq) {
-        seterr(err, errlen, "line %d: want 'LABEL = tap|hold|exec|json ...'", line);
+        sk__seterr(err, errlen, "line %d: want 'LABEL = tap|hold|exec|json ...'", line);
         return SK_EFORMAT;
     }
     const char *ls = s, *le = eq;
     trim(&ls, &le);
     if (ls == le) {
-        seterr(err, errlen, "line %d: no label before '='", line);
+        sk__seterr(err, errlen, "line %d: no label before '='", line);
         return SK_EFORMAT;
     }
     if ((size_t)(le - ls) >= SK_LABEL_LEN || !label_known(ls, (size_t)(le - ls), labels, nlabels)) {
-        seterr(err, errlen, "line %d: unknown label '%.*s' (not a label of the model)", line,
+        sk__seterr(err, errlen, "line %d: unknown label '%.*s' (not a label of the model)", line,
                (int)(le - ls), ls);
         return SK_EFORMAT;
     }
     if (map->nact >= SK_KEYMAP_MAX_ACTIONS) {
-        seterr(err, errlen, "line %d: more than %d mappings", line, SK_KEYMAP_MAX_ACTIONS);
+        sk__seterr(err, errlen, "line %d: more than %d mappings", line, SK_KEYMAP_MAX_ACTIONS);
         return SK_ELIMIT;
     }
     sk__action *act = &map->act[map->nact];
@@ -275,13 +264,13 @@ static int parse_line(sk_keymap *map, const char *s, const char *e, int line,
     p = eq + 1;
     for (;;) {
         if (!token(&p, e, &ts, &te)) {
-            seterr(err, errlen, "line %d: no action after '=' (tap, hold, exec or json)", line);
+            sk__seterr(err, errlen, "line %d: no action after '=' (tap, hold, exec or json)", line);
             return SK_EFORMAT;
         }
         if (te - ts > 9 && !strncasecmp(ts, "cooldown=", 9)) {
             long v = parse_uint(ts + 9, te);
             if (v < 0 || v > 600000) {
-                seterr(err, errlen, "line %d: bad cooldown '%.*s' (milliseconds, 0..600000)",
+                sk__seterr(err, errlen, "line %d: bad cooldown '%.*s' (milliseconds, 0..600000)",
                        line, (int)(te - ts - 9), ts + 9);
                 return SK_EFORMAT;
             }
@@ -294,12 +283,12 @@ static int parse_line(sk_keymap *map, const char *s, const char *e, int line,
     if (tok_is(ts, te, "tap") || tok_is(ts, te, "hold")) {
         act->kind = tok_is(ts, te, "tap") ? SK__ACT_TAP : SK__ACT_HOLD;
         if (!token(&p, e, &as, &ae)) {
-            seterr(err, errlen, "line %d: %.*s needs a key (e.g. w, shift+w)", line,
+            sk__seterr(err, errlen, "line %d: %.*s needs a key (e.g. w, shift+w)", line,
                    (int)(te - ts), ts);
             return SK_EFORMAT;
         }
         if (token(&p, e, &xs, &xe) && *xs != '#') {
-            seterr(err, errlen, "line %d: unexpected '%.*s' after the keys", line,
+            sk__seterr(err, errlen, "line %d: unexpected '%.*s' after the keys", line,
                    (int)(xe - xs), xs);
             return SK_EFORMAT;
         }
@@ -312,12 +301,12 @@ static int parse_line(sk_keymap *map, const char *s, const char *e, int line,
         trim(&as, &ae);
         if (act->kind == SK__ACT_JSON && token(&p, e, &as, &ae) &&
             token(&p, e, &xs, &xe) && *xs != '#') {
-            seterr(err, errlen, "line %d: unexpected '%.*s' after the address", line,
+            sk__seterr(err, errlen, "line %d: unexpected '%.*s' after the address", line,
                    (int)(xe - xs), xs);
             return SK_EFORMAT;
         }
         if (as == ae) {
-            seterr(err, errlen, "line %d: %.*s needs %s", line, (int)(te - ts), ts,
+            sk__seterr(err, errlen, "line %d: %.*s needs %s", line, (int)(te - ts), ts,
                    act->kind == SK__ACT_EXEC ? "a command" : "an address");
             return SK_EFORMAT;
         }
@@ -328,7 +317,7 @@ static int parse_line(sk_keymap *map, const char *s, const char *e, int line,
         memcpy(act->arg, as, (size_t)(ae - as));
         act->arg[ae - as] = '\0';
     } else {
-        seterr(err, errlen, "line %d: unknown action '%.*s' (tap, hold, exec or json)", line,
+        sk__seterr(err, errlen, "line %d: unknown action '%.*s' (tap, hold, exec or json)", line,
                (int)(te - ts), ts);
         return SK_EFORMAT;
     }
@@ -342,7 +331,7 @@ int sk_keymap_parse(sk_keymap **out, const char *text, size_t len,
     int rc = SK_ENOMEM;
     *out = NULL;
     if (len > SK_KEYMAP_MAX_BYTES) {
-        seterr(err, errlen, "map larger than %d bytes", SK_KEYMAP_MAX_BYTES);
+        sk__seterr(err, errlen, "map larger than %d bytes", SK_KEYMAP_MAX_BYTES);
         return SK_ELIMIT;
     }
     sk_keymap *map = calloc(1, sizeof *map);
@@ -354,12 +343,12 @@ int sk_keymap_parse(sk_keymap **out, const char *text, size_t len,
         const char *s = p, *e = nl ? nl : end;
         p = nl ? nl + 1 : end;
         if (e - s > SK_KEYMAP_MAX_LINE) {
-            seterr(err, errlen, "line %d: longer than %d bytes", line, SK_KEYMAP_MAX_LINE);
+            sk__seterr(err, errlen, "line %d: longer than %d bytes", line, SK_KEYMAP_MAX_LINE);
             rc = SK_ELIMIT;
             goto fail;
         }
         if (memchr(s, '\0', (size_t)(e - s))) {
-            seterr(err, errlen, "line %d: a NUL byte", line);
+            sk__seterr(err, errlen, "line %d: a NUL byte", line);
             rc = SK_EFORMAT;
             goto fail;
         }
@@ -373,7 +362,7 @@ int sk_keymap_parse(sk_keymap **out, const char *text, size_t len,
     return 0;
 fail:
     if (rc == SK_ENOMEM)
-        seterr(err, errlen, "out of memory");
+        sk__seterr(err, errlen, "out of memory");
     sk_keymap_destroy(map);
     return rc;
 }
@@ -384,13 +373,13 @@ int sk_keymap_load(sk_keymap **out, const char *path, const char *const *labels,
     *out = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        seterr(err, errlen, "%s: %s", path, strerror(errno));
+        sk__seterr(err, errlen, "%s: %s", path, strerror(errno));
         return SK_EIO;
     }
     char *buf = malloc(SK_KEYMAP_MAX_BYTES + 1);
     if (!buf) {
         fclose(fp);
-        seterr(err, errlen, "out of memory");
+        sk__seterr(err, errlen, "out of memory");
         return SK_ENOMEM;
     }
     size_t n = fread(buf, 1, SK_KEYMAP_MAX_BYTES + 1, fp);
@@ -398,16 +387,16 @@ int sk_keymap_load(sk_keymap **out, const char *path, const char *const *labels,
     fclose(fp);
     int rc;
     if (rerr) {
-        seterr(err, errlen, "%s: read error", path);
+        sk__seterr(err, errlen, "%s: read error", path);
         rc = SK_EIO;
     } else if (n > SK_KEYMAP_MAX_BYTES) {
-        seterr(err, errlen, "%s: larger than %d bytes", path, SK_KEYMAP_MAX_BYTES);
+        sk__seterr(err, errlen, "%s: larger than %d bytes", path, SK_KEYMAP_MAX_BYTES);
         rc = SK_ELIMIT;
     } else {
         char e2[256] = "";
         rc = sk_keymap_parse(out, buf, n, labels, nlabels, e2, sizeof e2);
         if (rc)
-            seterr(err, errlen, "%s: %s", path, e2);
+            sk__seterr(err, errlen, "%s: %s", path, e2);
     }
     free(buf);
     return rc;

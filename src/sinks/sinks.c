@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/seterr.h"
 #include "sinks/sinks_internal.h"
 
 #ifndef SK_SINKS_RECONNECT_US
@@ -69,18 +70,6 @@ const char *sk_keys_backends(void)
            "dry-run";
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void sk_sinks_config_default(sk_sinks_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -107,7 +96,7 @@ static int open_backend(sk_sinks *s, const sk_sinks_config *cfg, char *err, size
         return rc;
     }
     if (strcmp(want, "auto") != 0) {
-        seterr(err, errlen, "unknown key backend '%s' (this build has: %s)", want,
+        sk__seterr(err, errlen, "unknown key backend '%s' (this build has: %s)", want,
                sk_keys_backends());
         return SK_EINVAL;
     }
@@ -117,7 +106,7 @@ static int open_backend(sk_sinks *s, const sk_sinks_config *cfg, char *err, size
         s->be_name = s->be.name;
         return 0;
     }
-    seterr(err, errlen, "no key backend can work here: %s; %s (use --keys-backend dry-run "
+    sk__seterr(err, errlen, "no key backend can work here: %s; %s (use --keys-backend dry-run "
            "to try a map)", e1, e2);
     return SK_EIO;
 }
@@ -134,7 +123,7 @@ int sk_sinks_create(sk_sinks **out, sk_keymap *map, const sk_sinks_config *cfg,
     }
     if (!map || cfg->rate < 0 || cfg->max_hold_ms < 0) {
         sk_keymap_destroy(map);
-        seterr(err, errlen, "invalid sinks settings");
+        sk__seterr(err, errlen, "invalid sinks settings");
         return SK_EINVAL;
     }
     sk_sinks *s = calloc(1, sizeof *s);
@@ -178,7 +167,7 @@ int sk_sinks_create(sk_sinks **out, sk_keymap *map, const sk_sinks_config *cfg,
     return 0;
 fail:
     if (rc == SK_ENOMEM)
-        seterr(err, errlen, "out of memory");
+        sk__seterr(err, errlen, "out of memory");
     sk_sinks_destroy(s);
     return rc;
 }

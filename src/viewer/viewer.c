@@ -156,16 +156,6 @@ static void bput_num(buf *b, float x, int digits)
     bput(b, "%.*f", digits, (double)x);
 }
 
-static void set_err(char *errmsg, size_t errlen, const char *fmt, ...)
-{
-    if (!errmsg || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errmsg, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void set_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -664,7 +654,7 @@ int sk_viewer_create(sk_viewer **out, const sk_viewer_config *cfg, char *errmsg,
     int port = cfg ? cfg->port : 0;
     int maxc = cfg && cfg->max_clients ? cfg->max_clients : SK_VIEWER_CLIENTS;
     if (port < 0 || port > 65535 || maxc < 1 || maxc > SK_VIEWER_CLIENTS) {
-        set_err(errmsg, errlen, "viewer: port or client count out of range");
+        sk__seterr(errmsg, errlen, "viewer: port or client count out of range");
         return SK_EINVAL;
     }
     int rc = SK_ENOMEM;
@@ -701,26 +691,26 @@ int sk_viewer_create(sk_viewer **out, const sk_viewer_config *cfg, char *errmsg,
     sk__addr addr;
     char e[256];
     if (sk__addr_resolve(&addr, host, port, SOCK_STREAM, e, sizeof e) != 0) {
-        set_err(errmsg, errlen, "viewer: %s", e);
+        sk__seterr(errmsg, errlen, "viewer: %s", e);
         rc = SK_EADDR;
         goto fail;
     }
     int fd = sk__sock_bind(&addr, SOCK_STREAM, e, sizeof e); /* non-blocking */
     if (fd < 0) {
-        set_err(errmsg, errlen, "viewer: %s", e);
+        sk__seterr(errmsg, errlen, "viewer: %s", e);
         rc = SK_EIO;
         goto fail;
     }
     v->listen_fd = fd;
     v->port = sk__sock_local_port(fd);
     if (pipe(v->wake) != 0) {
-        set_err(errmsg, errlen, "viewer: pipe: %s", strerror(errno));
+        sk__seterr(errmsg, errlen, "viewer: pipe: %s", strerror(errno));
         goto fail;
     }
     set_nonblock(v->wake[0]);
     set_nonblock(v->wake[1]);
     if (pthread_create(&v->thread, NULL, viewer_main, v) != 0) {
-        set_err(errmsg, errlen, "viewer: cannot start its thread");
+        sk__seterr(errmsg, errlen, "viewer: cannot start its thread");
         rc = SK_ENOMEM;
         goto fail;
     }
