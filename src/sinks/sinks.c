@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/seterr.h"
 #include "sinks/sinks_internal.h"
 
@@ -260,28 +261,6 @@ static void run_command(sk_sinks *s, const sk__action *a, const sk_event *ev)
     s->st.commands++;
 }
 
-/* s as a JSON string into buf (at most cap bytes, NUL included). */
-static size_t json_string(char *buf, size_t cap, const char *str)
-{
-    size_t o = 0;
-    if (cap < 3)
-        return 0;
-    buf[o++] = '"';
-    for (const unsigned char *p = (const unsigned char *)str; *p && o + 8 < cap; p++) {
-        if (*p == '"' || *p == '\\') {
-            buf[o++] = '\\';
-            buf[o++] = (char)*p;
-        } else if (*p < 0x20) {
-            o += (size_t)snprintf(buf + o, cap - o, "\\u%04x", *p);
-        } else {
-            buf[o++] = (char)*p;
-        }
-    }
-    buf[o++] = '"';
-    buf[o] = '\0';
-    return o;
-}
-
 static int sock_connect(const char *addr)
 {
     int fd = -1;
@@ -337,7 +316,7 @@ static void send_json(sk_sinks *s, int i, const sk_event *ev)
     char line[JSON_LINE];
     size_t o = (size_t)snprintf(line, sizeof line, "{\"event\":\"%s\",\"label\":",
                                 ev->kind == SK_EVENT_START ? "start" : "end");
-    o += json_string(line + o, sizeof line - o, ev->name ? ev->name : a->label);
+    o += sk__json_string(line + o, sizeof line - o, ev->name ? ev->name : a->label);
     o += (size_t)snprintf(line + o, sizeof line - o,
                           ",\"class\":%d,\"body\":%lu,\"stream\":%lu,\"frame\":%llu,"
                           "\"confidence\":%.4f,\"latency_us\":%lld}\n",

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "skelact/nn.h"
+#include "core/json.h"
 #include "net/sock.h"
 #include "viewer/http.h"
 #include "viewer/page_html.h"
@@ -135,17 +136,12 @@ static void bput(buf *b, const char *fmt, ...)
 
 static void bput_str(buf *b, const char *s)
 {
-    bput(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            bput(b, "\\%c", c);
-        else if (c < 0x20)
-            bput(b, "\\u%04x", c);
-        else
-            bput(b, "%c", c);
-    }
-    bput(b, "\"");
+    if (b->full)
+        return;
+    size_t n = sk__json_string(b->p + b->len, b->cap - b->len, s);
+    if (n == 0)
+        b->full = 1;
+    b->len += n;
 }
 
 /* A coordinate or probability: JSON has no NaN. */
