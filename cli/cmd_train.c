@@ -23,6 +23,7 @@ static void usage(FILE *out)
         "  [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
         "  [--ensemble N] [--skip-onset N] [--skip-after N] [--stride N]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
+        "  [--retarget]\n"
         "  [--frame-norm] [--smooth A] [--threshold P] [--min-frames N]\n"
         "  [--refractory N]\n"
         "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, epochs 60,\n"
@@ -33,17 +34,20 @@ static void usage(FILE *out)
         "rotate=15,scale=0.2,jitter=0.01 (+ crop=0.3,warp=0.3 for msr).\n"
         "LIST: subject numbers such as 1,3,5-7. SPEC: comma-separated key=value\n"
         "with keys rotate (degrees), scale, jitter (metres), crop, warp, mirror\n"
-        "(probability); keys not given keep their defaults, --aug none turns\n"
+        "(probability), speed (continuous takes: each window read at a random\n"
+        "speed in [1-x, 1+x]); keys not given keep their defaults, --aug none turns\n"
         "all off. Mirroring labelled data needs --mirror (labels are\n"
         "symmetric) or --mirror-map (pairs of labels that swap). --ema D keeps an\n"
         "exponential moving average of the weights (decay D per step, e.g. 0.99)\n"
-        "and validates and writes it instead of the raw weights. --ensemble N (gru,\n"
-        "lstm) trains N members with different seeds and writes them as one\n"
+        "and validates and writes it instead of the raw weights. --ensemble N trains\n"
+        "N members with different seeds and writes them as one\n"
         "network of N*H units whose output averages the members' logits.\n"
         "Continuous takes (precog): --skip-onset N leaves out the windows ending\n"
         "in a move's first N frames, --skip-after N the null windows ending\n"
         "within N frames after a move, --stride N keeps every N-th window\n"
         "(training samples only; validation scores every window).\n"
+        "--retarget gives every bone the joint set's typical length (its\n"
+        "direction kept), so bodies of other proportions look alike.\n"
         "--frame-norm measures size and rotation on each frame alone (causal:\n"
         "what a streaming tcn needs) instead of once per window. --smooth,\n"
         "--threshold, --min-frames, --refractory set the decision defaults\n"
@@ -81,6 +85,8 @@ static int parse_aug(const char *s, sk__augment *a)
             a->crop = (float)v;
         else if (!strcmp(tok, "warp") && v <= 0.3)
             a->warp = (float)v;
+        else if (!strcmp(tok, "speed") && v <= 0.5)
+            a->speed = (float)v;
         else if (!strcmp(tok, "mirror") && v <= 1.0)
             a->mirror = (float)v;
         else
@@ -125,7 +131,7 @@ int sk_cmd_train(int argc, char **argv)
                *arch_name = NULL, *out = NULL, *aug_spec = NULL, *mmap = NULL;
     int hidden = -1, layers = -1, kernel = 3, window = -1, epochs = 60, batch = 16,
         threads = 2, patience = 20, ensemble = 1, skip_onset = 0, skip_after = 0,
-        stride = 1, frame_norm = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
+        stride = 1, frame_norm = 0, retarget = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
     double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -139,6 +145,10 @@ int sk_cmd_train(int argc, char **argv)
         }
         if (!strcmp(a, "--frame-norm")) {
             frame_norm = 1;
+            continue;
+        }
+        if (!strcmp(a, "--retarget")) {
+            retarget = 1;
             continue;
         }
         if (!strcmp(a, "--no-rotate")) {
@@ -244,8 +254,6 @@ int sk_cmd_train(int argc, char **argv)
         return cli_usage_error("train", "bad --subjects list '%s'", subj);
     if (vsubj && cli_parse_int_list(vsubj, vsubjects, SK_MAX_SUBJECTS) < 1)
         return cli_usage_error("train", "bad --val-subjects list '%s'", vsubj);
-    if (ensemble > 1 && arch == SK_ARCH_TCN)
-        return cli_usage_error("train", "--ensemble needs --arch gru or lstm");
     if (window < 0)
         window = format == SK_FORMAT_MSR ? 32 : 30;
 
@@ -306,6 +314,7 @@ int sk_cmd_train(int argc, char **argv)
     if (no_rotate)
         h.features.rotate = 0;
     h.features.frame_norm = frame_norm;
+    h.features.retarget = retarget;
     h.arch.arch = arch;
     h.arch.input = sk_features_dim(&h.features);
     h.arch.hidden = hidden;

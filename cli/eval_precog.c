@@ -21,6 +21,7 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: skelact eval --model M --data DIR --format precog --subjects LIST\n"
         "                    [--json] [--per-take] [--events-out FILE] [--print-events]\n"
+        "                    [--probs-out FILE]\n"
         "                    [--smooth A] [--threshold P] [--min-frames N]\n"
         "                    [--refractory N] [--rearm N] [--decide-every K] [--gap N]\n"
         "                    [--infer window|stream|auto]\n"
@@ -47,6 +48,11 @@ static void usage(FILE *out)
         "                   stdout), as `recognize --events json` prints it, plus\n"
         "                   \"take\" and \"hit\" (the matched move, -1 false alarm)\n"
         "  --print-events   the same on stdout\n"
+        "  --probs-out F    write one CSV line per frame to F (\"-\": stdout):\n"
+        "                   take, frame, true label, reported label, then the\n"
+        "                   smoothed class probabilities p0..p(K-1) the decision\n"
+        "                   saw (all 0 before the first decision; with --smooth 0\n"
+        "                   the model's own output), to study decision rules\n"
         "%s\n%s",
         SK_SCORE_LATE_FRAMES, cli_eval_plots_help, cli_recog_opt_help);
 }
@@ -83,7 +89,7 @@ static void print_delay(FILE *out, double d)
 
 int cli_eval_precog(int argc, char **argv)
 {
-    const char *model = NULL, *data = NULL, *subj = NULL, *evout = NULL;
+    const char *model = NULL, *data = NULL, *subj = NULL, *evout = NULL, *pout = NULL;
     int json = 0, per_take = 0;
     sk_recognizer_config rc_cfg;
     sk_recognizer_config_default(&rc_cfg);
@@ -130,6 +136,8 @@ int cli_eval_precog(int argc, char **argv)
             subj = v;
         else if (!strcmp(a, "--events-out"))
             evout = v;
+        else if (!strcmp(a, "--probs-out"))
+            pout = v;
         else
             return cli_usage_error(CMD, "unknown option %s (see --help)", a);
     }
@@ -149,7 +157,7 @@ int cli_eval_precog(int argc, char **argv)
     take_run tr;
     memset(&tr, 0, sizeof tr);
     int *pred = NULL;
-    FILE *evf = NULL;
+    FILE *evf = NULL, *pf = NULL;
 
     if ((rc = sk_model_load(&m, model, err, sizeof err))) {
         status = cli_usage_error(CMD, "%s", err);
@@ -192,6 +200,17 @@ int cli_eval_precog(int argc, char **argv)
             goto done;
         }
     }
+    if (pout) {
+        pf = strcmp(pout, "-") ? fopen(pout, "w") : stdout;
+        if (!pf) {
+            status = cli_usage_error(CMD, "cannot write %s", pout);
+            goto done;
+        }
+        fputs("take,frame,true,label", pf);
+        for (int k = 0; k < K; k++)
+            fprintf(pf, ",p%d", k);
+        fputc('\n', pf);
+    }
     sk_postproc_config post;
     int every, rearm;
     sk_recognizer_settings(rec, &post, &every, &rearm);
@@ -220,8 +239,14 @@ int cli_eval_precog(int argc, char **argv)
                 goto done;
             }
             sk_body_state st;
-            pred[t] = sk_recognizer_body_state(rec, stream, f.bodies[0].id, &st) == 0
-                          ? st.label : 0;
+            int known = sk_recognizer_body_state(rec, stream, f.bodies[0].id, &st) == 0;
+            pred[t] = known ? st.label : 0;
+            if (pf) {
+                fprintf(pf, "%s,%d,%d,%d", clip->name, t, clip->labels[t], pred[t]);
+                for (int k = 0; k < K; k++)
+                    fprintf(pf, ",%.6g", known ? (double)st.probs[k] : 0.0);
+                fputc('\n', pf);
+            }
         }
         sk_recognizer_end_stream(rec, stream, NULL, NULL);
         if (tr.overflow) {
@@ -304,6 +329,10 @@ oom:
 done:
     if (evf && evf != stdout)
         fclose(evf);
+    if (pf && pf != stdout && fclose(pf) != 0 && status == 0) {
+        fprintf(stderr, "skelact eval: error writing %s\n", pout);
+        status = 1;
+    }
     free(tr.ev);
     free(tr.full);
     free(pred);

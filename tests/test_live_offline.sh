@@ -38,9 +38,24 @@ compare() {
     local subject=${take##*_}
     subject=${subject%.csv}
     "$BIN" eval --model "$MODEL" --data "$dir" --format precog --subjects "$subject" \
-        --events-out "$TMP/$name.off" "$@" >"$TMP/$name.eval" 2>&1
+        --events-out "$TMP/$name.off" --probs-out "$TMP/$name.probs" "$@" \
+        >"$TMP/$name.eval" 2>&1
     check_eq "$name: eval exit status" "$?" 0
     events "$TMP/$name.off" >"$TMP/$name.off.ev"
+    # --probs-out: a header and one line per frame; from the first decision
+    # on the probabilities sum to 1, and every event's frame reports its label.
+    check_eq "$name: probs-out lines" "$(($(wc -l <"$TMP/$name.probs") - 1))" \
+        "$(take_frames "$DATA/precog/$take")"
+    local pbad
+    pbad=$(awk -F, -v ev="$TMP/$name.off.ev" '
+        BEGIN { while ((getline l < ev) > 0) { split(l, a, " "); want[a[3]] = a[1] } }
+        NR == 1 { next }
+        { s = 0; for (i = 5; i <= NF; i++) s += $i
+          if (s != 0 && (s < 0.999 || s > 1.001)) bad++
+          if (s != 0) decided++
+          if (($2 in want) && $4 != want[$2]) bad++ }
+        END { if (!decided) bad++; print bad + 0 }' "$TMP/$name.probs")
+    check_eq "$name: probs-out consistent with the events" "$pbad" 0
 
     start_recognize "$name" tcp --model "$MODEL" --events json --exit-on-eof "$@" \
         >"$TMP/$name.live" || return

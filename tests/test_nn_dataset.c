@@ -86,6 +86,42 @@ static void test_windows(void)
     CHECK_EQ_INT(ds.nclips, 0);
 }
 
+/* Speed augmentation of a take's window: the last frame is the window's
+ * own, the others evenly spaced at a random speed in [1-x, 1+x]
+ * (interpolated); times before the take repeat its first frame. */
+static void test_speed(void)
+{
+    sk__dataset ds;
+    make_dataset(&ds, 60);
+    sk__augment a;
+    sk__augment_none(&a);
+    a.speed = 0.3f;
+    sk_rng r;
+    sk_rng_seed(&r, 9);
+    sk_body w[30];
+    float lo = 2.0f, hi = 0.0f;
+    int ok = 1;
+    for (int k = 0; k < 50; k++) {
+        sk__sample s = {.clip = 0, .end = 45, .label = ds.clips[0].labels[45]};
+        CHECK_EQ_INT(sk__sample_bodies(&ds, &s, 30, &a, &r, w), s.label);
+        float f = w[29].joints[0].x - w[28].joints[0].x;
+        ok &= w[29].joints[0].x == 45.0f;
+        for (int i = 1; i < 30; i++) /* body x = time: constant steps of f */
+            ok &= fabsf(w[i].joints[0].x - w[i - 1].joints[0].x - f) < 1e-3f &&
+                  fabsf(w[i].joints[3].y - w[i].joints[0].y - 0.15f) < 1e-4f;
+        lo = fminf(lo, f);
+        hi = fmaxf(hi, f);
+    }
+    CHECK(ok);
+    CHECK_MSG(lo >= 0.7f - 1e-4f && hi <= 1.3f + 1e-4f && hi - lo > 0.3f,
+              "speeds %g..%g", lo, hi);
+    /* Early in the take: the times before frame 0 repeat it. */
+    sk__sample e = {.clip = 0, .end = 10, .label = 0};
+    sk__sample_bodies(&ds, &e, 30, &a, &r, w);
+    CHECK(w[0].joints[0].x == 0.0f && w[29].joints[0].x == 10.0f);
+    sk__dataset_free(&ds);
+}
+
 static void test_resample(void)
 {
     sk_body src[7], dst[30];
@@ -254,7 +290,8 @@ static void check_ensemble(int arch)
     memset(&h, 0, sizeof h);
     sk_feature_config_default(&h.features, SK_JOINTSET_KINECT1);
     h.arch = (sk_model_config){.arch = arch, .input = 120, .hidden = 8,
-                               .layers = 2, .classes = 5, .window = 6};
+                               .layers = arch == SK_ARCH_TCN ? 3 : 2, .classes = 5,
+                               .window = 6, .kernel = arch == SK_ARCH_TCN ? 3 : 0};
     h.nlabels = 5;
     for (int k = 0; k < 5; k++)
         snprintf(h.labels[k], SK_LABEL_LEN, "c%d", k);
@@ -298,6 +335,7 @@ done:
 static void test_ensemble(void)
 {
     check_ensemble(SK_ARCH_GRU);
+    check_ensemble(SK_ARCH_TCN);
     check_ensemble(SK_ARCH_LSTM);
 }
 
@@ -439,6 +477,7 @@ static void test_msr(const char *data)
 int main(void)
 {
     RUN(test_windows);
+    RUN(test_speed);
     RUN(test_resample);
     RUN(test_augment);
     RUN(test_views);

@@ -237,6 +237,80 @@ static void test_mirror(void)
     CHECK(max_diff(fa, fm, W * 120) > 0.05f);
 }
 
+/* Lengthen every bone from the hip centre outwards by its own factor,
+ * keeping its direction: another person's proportions, the same motion. */
+static void reproportion(sk_body *b, const sk_joint_set *js)
+{
+    sk_body old = *b;
+    for (int i = 0; i < js->nbones; i++) {
+        int a = js->bones[i][0], c = js->bones[i][1];
+        float f = 0.8f + 0.03f * (float)i; /* 0.8 .. 1.34 */
+        b->joints[c].x = b->joints[a].x + f * (old.joints[c].x - old.joints[a].x);
+        b->joints[c].y = b->joints[a].y + f * (old.joints[c].y - old.joints[a].y);
+        b->joints[c].z = b->joints[a].z + f * (old.joints[c].z - old.joints[a].z);
+    }
+}
+
+static void test_retarget(void)
+{
+    sk_feature_config fc;
+    sk_feature_config_default(&fc, SK_JOINTSET_KINECT1);
+    const sk_joint_set *js = sk_joint_set_get(SK_JOINTSET_KINECT1);
+    sk_body a[W], b[W];
+    static float fa[W * 120], fb[W * 120];
+    for (int t = 0; t < W; t++) {
+        make_body(&a[t], t);
+        b[t] = a[t];
+        reproportion(&b[t], js);
+    }
+    /* Without retargeting the proportions show; with it they do not. */
+    features_of(&fc, a, fa);
+    features_of(&fc, b, fb);
+    CHECK(max_diff(fa, fb, W * 120) > 0.1f);
+    for (int frame_norm = 0; frame_norm < 2; frame_norm++) {
+        fc.retarget = 1;
+        fc.frame_norm = frame_norm;
+        features_of(&fc, a, fa);
+        features_of(&fc, b, fb);
+        float d = max_diff(fa, fb, W * 120);
+        CHECK_MSG(d < 1e-4f, "retargeted features differ by %g (frame_norm %d)", d,
+                  frame_norm);
+        /* Every bone has the canonical length, the root is the origin. */
+        float e = fabsf(fa[3 * js->hip_center]) + fabsf(fa[3 * js->hip_center + 1]) +
+                  fabsf(fa[3 * js->hip_center + 2]);
+        for (int t = 0; t < W; t++)
+            for (int i = 0; i < js->nbones; i++) {
+                const float *p = fa + t * 120 + 3 * js->bones[i][0];
+                const float *q = fa + t * 120 + 3 * js->bones[i][1];
+                float len = sqrtf((q[0] - p[0]) * (q[0] - p[0]) +
+                                  (q[1] - p[1]) * (q[1] - p[1]) +
+                                  (q[2] - p[2]) * (q[2] - p[2]));
+                e = fmaxf(e, fabsf(len - js->bone_length[i]));
+            }
+        CHECK_MSG(e < 1e-4f, "bone length off by %g", e);
+        /* The motion is still there: the right hand's velocity. */
+        CHECK(max_abs(fa + 5 * 120 + 60 + 3 * 11, 3) > 0.01f);
+    }
+    /* A degenerate body (all joints on one point) stays finite. */
+    for (int t = 0; t < W; t++)
+        for (int j = 0; j < 20; j++)
+            b[t].joints[j] = (sk_joint){1.0f, 1.0f, 2.0f, SK_TRACK_TRACKED};
+    features_of(&fc, b, fb);
+    int finite = 1;
+    for (int i = 0; i < W * 120; i++)
+        finite &= isfinite(fb[i]) != 0;
+    CHECK(finite);
+    /* Kinect v2's table covers its bones, parents before children. */
+    const sk_joint_set *k2 = sk_joint_set_get(SK_JOINTSET_KINECT2);
+    int placed[SK_MAX_JOINTS] = {0};
+    placed[k2->hip_center] = 1;
+    for (int i = 0; i < k2->nbones; i++) {
+        CHECK(placed[k2->bones[i][0]]);
+        placed[k2->bones[i][1]] = 1;
+        CHECK(k2->bone_length[i] > 0.05f && k2->bone_length[i] < 1.5f);
+    }
+}
+
 int main(void)
 {
     RUN(test_dim);
@@ -246,5 +320,6 @@ int main(void)
     RUN(test_still_velocity);
     RUN(test_degenerate);
     RUN(test_mirror);
+    RUN(test_retarget);
     return check_report();
 }

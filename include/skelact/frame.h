@@ -102,6 +102,12 @@ typedef struct sk_joint_set {
     int nbones;
     const uint8_t (*bones)[2];      /* nbones (parent, child) joint indices */
     const uint8_t *mirror;          /* njoints: index of the left/right twin */
+    const float *bone_length;       /* nbones: a typical adult's length of each
+                                       bone, in hip-centre-to-shoulder-centre
+                                       lengths (the canonical body that
+                                       feature retargeting maps every body
+                                       to); bones are listed parent first
+                                       from the hip centre, the root */
     /* Reference joints, used by feature extraction. */
     int hip_center, spine, shoulder_center, head;
     int shoulder_left, shoulder_right, hip_left, hip_right;

@@ -72,6 +72,10 @@ typedef struct sk_feature_config {
     int frame_norm; /* 1: size and rotation measured on each frame alone
                        (causal: for streaming models, sk_features_step);
                        0: once per window (sk_features_norm) */
+    int retarget;   /* 1: every bone's length set to the joint set's
+                       canonical one (bone_length), its direction kept, so
+                       people of other proportions give the same features
+                       for the same motion; needs center and scale */
 } sk_feature_config;
 
 /* Decision defaults for live recognition (used by the recognizer). */
@@ -170,7 +174,10 @@ double sk_infer_peak_flops(double seconds);
  * The size and the rotation are measured once per window (sk_feature_norm),
  * so a noisy frame does not make the whole body jump. Never NaN: non-finite
  * coordinates count as 0, a degenerate size falls back to a typical one and
- * every value is clamped to +-SK_FEATURE_CLAMP. */
+ * every value is clamped to +-SK_FEATURE_CLAMP. With retarget on, the
+ * normalised pose is rebuilt from the hip centre outwards, bone by bone,
+ * keeping each bone's direction and giving it the canonical length of the
+ * joint set (a zero-length bone keeps its child on its parent). */
 #ifndef SK_FEATURE_CLAMP
 #define SK_FEATURE_CLAMP 8.0f /* body sizes: a tracking glitch must not dominate */
 #endif

@@ -19,6 +19,17 @@ static const uint8_t kinect1_bones[19][2] = {
     {0, 16},  {16, 17}, {17, 18}, {18, 19},           /* right leg */
 };
 
+/* Mean bone lengths over PRECOG subjects 1-6 (every third frame), in units
+ * of each frame's hip-centre-to-shoulder-centre distance, left and right
+ * averaged; subjects differ by up to 0.35 on a thigh (0.96-1.31). */
+static const float kinect1_bone_length[19] = {
+    0.19f, 0.84f, 0.45f,                 /* trunk, head */
+    0.47f, 0.58f, 0.56f, 0.20f,          /* left arm */
+    0.47f, 0.58f, 0.56f, 0.20f,          /* right arm */
+    0.24f, 1.17f, 0.88f, 0.21f,          /* left leg */
+    0.24f, 1.17f, 0.88f, 0.21f,          /* right leg */
+};
+
 static const uint8_t kinect1_mirror[20] = {
     0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 16, 17, 18, 19, 12, 13, 14, 15,
 };
@@ -41,6 +52,17 @@ static const uint8_t kinect2_bones[24][2] = {
     {0, 16},  {16, 17}, {17, 18}, {18, 19},                       /* right leg */
 };
 
+/* Kinect v1's lengths where the bones match (SpineMid and SpineShoulder
+ * split the hip-to-shoulder line in halves; neck, hand tips and thumbs from
+ * adult proportions). */
+static const float kinect2_bone_length[24] = {
+    0.50f, 0.50f, 0.12f, 0.33f,                 /* trunk */
+    0.47f, 0.58f, 0.56f, 0.20f, 0.15f, 0.10f,   /* left arm */
+    0.47f, 0.58f, 0.56f, 0.20f, 0.15f, 0.10f,   /* right arm */
+    0.24f, 1.17f, 0.88f, 0.21f,                 /* left leg */
+    0.24f, 1.17f, 0.88f, 0.21f,                 /* right leg */
+};
+
 static const uint8_t kinect2_mirror[25] = {
     0,  1,  2,  3,  8,  9,  10, 11, 4,  5,  6,  7,  16,
     17, 18, 19, 12, 13, 14, 15, 20, 23, 24, 21, 22,
@@ -56,6 +78,7 @@ static const sk_joint_set joint_sets[SK_JOINTSET_COUNT] = {
             .nbones = 19,
             .bones = kinect1_bones,
             .mirror = kinect1_mirror,
+            .bone_length = kinect1_bone_length,
             .hip_center = 0,
             .spine = 1,
             .shoulder_center = 2,
@@ -74,6 +97,7 @@ static const sk_joint_set joint_sets[SK_JOINTSET_COUNT] = {
             .nbones = 24,
             .bones = kinect2_bones,
             .mirror = kinect2_mirror,
+            .bone_length = kinect2_bone_length,
             .hip_center = 0,
             .spine = 1,
             .shoulder_center = 20,

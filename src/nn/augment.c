@@ -1,7 +1,8 @@
 /* Augmentation of training samples, applied to raw joints before feature
  * extraction (so velocities and normalisation see a consistent body):
- * mirror, rotation about the vertical axis, per-axis scale, jitter, and for
- * segmented clips random crop and smooth time warping before resampling. */
+ * mirror, rotation about the vertical axis, per-axis scale, jitter, for
+ * continuous takes a random speed, and for segmented clips random crop and
+ * smooth time warping before resampling. */
 #include <math.h>
 #include <string.h>
 
@@ -92,6 +93,24 @@ int sk__sample_bodies(const sk__dataset *ds, const sk__sample *s, int W,
         }
         sk__clip_resample(c->bodies, c->nframes, t0, t1, J, a ? a->warp : 0.0f,
                           rng, dst, W);
+    } else if (a && rng && a->speed > 0.0f) {
+        /* The W frames ending at s->end as a body moving f times as fast
+         * would give them: frame i at time end - (W-1-i)*f, interpolated;
+         * times before the take's start repeat its first frame. */
+        float f = sk_rng_uniform(rng, 1.0f - a->speed, 1.0f + a->speed);
+        for (int i = 0; i < W; i++) {
+            float u = (float)s->end - (float)(W - 1 - i) * f;
+            if (u <= 0.0f) {
+                dst[i] = c->bodies[0];
+                continue;
+            }
+            int t = (int)u;
+            if (t >= s->end) {
+                dst[i] = c->bodies[s->end];
+                continue;
+            }
+            lerp_body(&c->bodies[t], &c->bodies[t + 1], u - (float)t, J, &dst[i]);
+        }
     } else { /* the W frames of a take ending at s->end */
         for (int i = 0; i < W; i++) {
             int t = s->end - (W - 1) + i;

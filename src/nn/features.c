@@ -118,6 +118,27 @@ int sk_features_norm(const sk_feature_config *fc, const sk_body *const *bodies,
     return 0;
 }
 
+/* Rebuild a normalised pose p (J, 3) on the joint set's canonical bone
+ * lengths: from the root outwards (bones are listed parent first), a child
+ * sits at its new parent plus the old bone's direction times the canonical
+ * length. Every new joint is at most the sum of the bone lengths from the
+ * root (a few body sizes), so nothing needs clamping again. */
+static void retarget(const sk_joint_set *js, float *p)
+{
+    float old[3 * SK_MAX_JOINTS];
+    memcpy(old, p, (size_t)(3 * js->njoints) * sizeof *p);
+    for (int i = 0; i < js->nbones; i++) {
+        int a = js->bones[i][0], b = js->bones[i][1];
+        float dx = old[3 * b] - old[3 * a], dy = old[3 * b + 1] - old[3 * a + 1],
+              dz = old[3 * b + 2] - old[3 * a + 2];
+        float n = sqrtf(dx * dx + dy * dy + dz * dz);
+        float f = n > 1e-6f ? js->bone_length[i] / n : 0.0f;
+        p[3 * b] = p[3 * a] + f * dx;
+        p[3 * b + 1] = p[3 * a + 1] + f * dy;
+        p[3 * b + 2] = p[3 * a + 2] + f * dz;
+    }
+}
+
 /* The normalised joints of one body: (J, 3). */
 static void pose(const sk_joint_set *js, const sk_feature_config *fc,
                  const sk_feature_norm *norm, const sk_body *b, float *out)
@@ -150,6 +171,8 @@ static void pose(const sk_joint_set *js, const sk_feature_config *fc,
         out[3 * j + 1] = clampf(y * inv);
         out[3 * j + 2] = clampf(zr * inv);
     }
+    if (fc->retarget)
+        retarget(js, out);
 }
 
 int sk_features_frame(const sk_feature_config *fc, const sk_feature_norm *norm,

@@ -422,10 +422,11 @@ int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n)
         return SK_EINVAL;
     const sk_model_config *a = &sk_model_header_get(members[0])->arch;
     const sk_model_config *d = &sk_model_header_get(dst)->arch;
-    int G = sk__arch_gates(a->arch), H = a->hidden, NH = n * a->hidden;
-    if ((a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM) || d->arch != a->arch ||
-        d->hidden != NH || d->layers != a->layers || d->input != a->input ||
-        d->classes != a->classes)
+    int tcn = a->arch == SK_ARCH_TCN;
+    int G = tcn ? 1 : sk__arch_gates(a->arch), H = a->hidden, NH = n * a->hidden;
+    if ((a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM && !tcn) ||
+        d->arch != a->arch || d->hidden != NH || d->layers != a->layers ||
+        d->input != a->input || d->classes != a->classes || d->kernel != a->kernel)
         return SK_EINVAL;
     for (int m = 1; m < n; m++)
         if (memcmp(&sk_model_header_get(members[m])->arch, a, sizeof *a) != 0)
@@ -443,6 +444,16 @@ int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n)
             const sk__layer_params *lm = &tm.layer[l], *ld = &td.layer[l];
             int Cm = lm->in, Cd = ld->in;
             int coff = l == 0 ? 0 : m * H; /* member's inputs in dst's input */
+            if (tcn) { /* w (H, C_l, k): a member's row reads its own channels */
+                size_t k = (size_t)a->kernel;
+                for (int r = 0; r < H; r++) {
+                    size_t rd = (size_t)m * H + r;
+                    memcpy(P + ld->w_ih + (rd * Cd + coff) * k,
+                           Q + lm->w_ih + (size_t)r * Cm * k, (size_t)Cm * k * sizeof *P);
+                    P[ld->b_ih + rd] = Q[lm->b_ih + r];
+                }
+                continue;
+            }
             for (int g = 0; g < G; g++)
                 for (int r = 0; r < H; r++) {
                     size_t rs = (size_t)g * H + r;              /* member row */

@@ -73,6 +73,10 @@ typedef struct sk__augment {
     float crop;       /* clips: keep a random fraction in [1-crop, 1] of the
                          clip's time span before resampling (time warping) */
     float warp;       /* clips: strength of a smooth random time warp, 0..0.5 */
+    float speed;      /* continuous takes: the window is read at a speed
+                         uniform in [1-speed, 1+speed] times the recorded
+                         one (interpolated), as a faster or slower person
+                         would move; 0..0.5 */
 } sk__augment;
 
 /* No augmentation at all; the identity mirror map. */
@@ -143,11 +147,12 @@ typedef struct sk__train_result {
 int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
                   const sk__train_config *cfg, sk__train_result *res);
 
-/* Pack n trained gru or lstm models of one shape (hidden H) into dst, a
- * model of the same header but hidden n*H: each layer's weights block-
- * diagonal, so the members run side by side untouched, and the head averages
- * their logits. dst's inference equals the mean of the members' logits.
- * Returns 0 or SK_EINVAL (shapes differ, tcn, or dst has the wrong size). */
+/* Pack n trained models of one shape (hidden H) into dst, a model of the
+ * same header but hidden n*H: each layer's weights block-diagonal (a tcn
+ * channel of member m reads only member m's channels; layer 0 reads the
+ * shared input), so the members run side by side untouched, and the head
+ * averages their logits. dst's inference equals the mean of the members'
+ * logits. Returns 0 or SK_EINVAL (shapes differ, or dst has the wrong size). */
 int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n);
 
 /* Classify every sample of ds (no augmentation; clips resampled to the
