@@ -39,10 +39,11 @@ static void print_text(const char *path, long long size, const sk_model_header *
     printf("joint set:     %s (%d joints)\n", js ? js->name : "?",
            js ? js->njoints : 0);
     printf("features:      center %s, scale %s, rotate %s, velocity %s, "
-           "frame_norm %s, retarget %s\n",
+           "frame_norm %s, retarget %s, root_motion %s\n",
            on_off(h->features.center), on_off(h->features.scale),
            on_off(h->features.rotate), on_off(h->features.velocity),
-           on_off(h->features.frame_norm), on_off(h->features.retarget));
+           on_off(h->features.frame_norm), on_off(h->features.retarget),
+           on_off(h->features.root_motion));
     printf("postprocess:   smooth %g, threshold %g, min_frames %d, refractory %d\n",
            (double)h->post.smooth, (double)h->post.threshold, h->post.min_frames,
            h->post.refractory);
@@ -62,7 +63,7 @@ static void print_json(const char *path, long long size, const sk_model_header *
            "\"layers\":%d,\"classes\":%d,\"window\":%d,\"kernel\":%d,"
            "\"params\":%zu,\"joint_set\":\"%s\",\"features\":{\"center\":%s,"
            "\"scale\":%s,\"rotate\":%s,\"velocity\":%s,\"frame_norm\":%s,"
-           "\"retarget\":%s,\"fps\":%.9g},"
+           "\"retarget\":%s,\"root_motion\":%s,\"fps\":%.9g},"
            "\"post\":{\"smooth\":%.9g,\"threshold\":%.9g,\"min_frames\":%d,"
            "\"refractory\":%d},\"labels\":[",
            size, sk_arch_name(a->arch), a->input, a->hidden, a->layers,
@@ -72,7 +73,8 @@ static void print_json(const char *path, long long size, const sk_model_header *
            h->features.rotate ? "true" : "false",
            h->features.velocity ? "true" : "false",
            h->features.frame_norm ? "true" : "false",
-           h->features.retarget ? "true" : "false", (double)h->features.fps,
+           h->features.retarget ? "true" : "false",
+           h->features.root_motion ? "true" : "false", (double)h->features.fps,
            (double)h->post.smooth, (double)h->post.threshold, h->post.min_frames,
            h->post.refractory);
     for (int i = 0; i < h->nlabels; i++) {

@@ -23,7 +23,7 @@ static void usage(FILE *out)
         "  [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
         "  [--ensemble N] [--skip-onset N] [--skip-after N] [--stride N]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
-        "  [--retarget]\n"
+        "  [--retarget] [--root-motion]\n"
         "  [--frame-norm] [--smooth A] [--threshold P] [--min-frames N]\n"
         "  [--refractory N]\n"
         "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, epochs 60,\n"
@@ -48,6 +48,8 @@ static void usage(FILE *out)
         "(training samples only; validation scores every window).\n"
         "--retarget gives every bone the joint set's typical length (its\n"
         "direction kept), so bodies of other proportions look alike.\n"
+        "--root-motion adds the hip centre's motion and the change of facing\n"
+        "per frame (what centring and rotating take away).\n"
         "--frame-norm measures size and rotation on each frame alone (causal:\n"
         "what a streaming tcn needs) instead of once per window. --smooth,\n"
         "--threshold, --min-frames, --refractory set the decision defaults\n"
@@ -131,7 +133,7 @@ int sk_cmd_train(int argc, char **argv)
                *arch_name = NULL, *out = NULL, *aug_spec = NULL, *mmap = NULL;
     int hidden = -1, layers = -1, kernel = 3, window = -1, epochs = 60, batch = 16,
         threads = 2, patience = 20, ensemble = 1, skip_onset = 0, skip_after = 0,
-        stride = 1, frame_norm = 0, retarget = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
+        stride = 1, frame_norm = 0, retarget = 0, root_motion = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
     double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -145,6 +147,10 @@ int sk_cmd_train(int argc, char **argv)
         }
         if (!strcmp(a, "--frame-norm")) {
             frame_norm = 1;
+            continue;
+        }
+        if (!strcmp(a, "--root-motion")) {
+            root_motion = 1;
             continue;
         }
         if (!strcmp(a, "--retarget")) {
@@ -315,6 +321,7 @@ int sk_cmd_train(int argc, char **argv)
         h.features.rotate = 0;
     h.features.frame_norm = frame_norm;
     h.features.retarget = retarget;
+    h.features.root_motion = root_motion;
     h.arch.arch = arch;
     h.arch.input = sk_features_dim(&h.features);
     h.arch.hidden = hidden;

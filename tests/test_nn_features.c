@@ -311,6 +311,50 @@ static void test_retarget(void)
     }
 }
 
+/* Root motion: a body walking 2 cm a frame along the sensor's x axis while
+ * turning 0.05 rad a frame gives those (times the velocity gain, the
+ * displacement in body sizes) in its last 4 features; the pose features are
+ * those of the same config without root motion. */
+static void test_root_motion(void)
+{
+    sk_feature_config fc, plain;
+    sk_feature_config_default(&fc, SK_JOINTSET_KINECT1);
+    fc.rotate = 0;
+    fc.root_motion = 1;
+    plain = fc;
+    plain.root_motion = 0;
+    CHECK_EQ_INT(sk_features_dim(&fc), 124);
+    sk_body a[W];
+    static float f[W * 124], g[W * 120];
+    for (int t = 0; t < W; t++) {
+        make_body(&a[t], 0);
+        transform(&a[t], 0.05f * (float)t, 1.0f, 0.02f * (float)t, 0.0f, 0.0f);
+    }
+    features_of(&fc, a, f);
+    features_of(&plain, a, g);
+    float size = 0.48f; /* make_body's hip-centre-to-shoulder-centre length */
+    CHECK(max_abs(f + 120, 4) == 0.0f); /* first frame: no motion yet */
+    float e = 0.0f, d = 0.0f;
+    for (int t = 1; t < W; t++) {
+        const float *r = f + t * 124 + 120;
+        /* The hip centre (0, 0, 2.5) turns about (0, 0, 2.5): only the shift. */
+        e = fmaxf(e, fabsf(r[0] - 10.0f * 0.02f / size));
+        e = fmaxf(e, fabsf(r[1]) + fabsf(r[2]));
+        e = fmaxf(e, fabsf(r[3] - 10.0f * 0.05f));
+        d = fmaxf(d, max_diff(f + t * 124, g + t * 120, 120));
+    }
+    CHECK_MSG(e < 1e-3f, "root motion off by %g", e);
+    CHECK_MSG(d == 0.0f, "pose features changed by %g", d);
+    /* A missing frame in a window has no motion. */
+    const sk_body *ptr[W];
+    for (int t = 0; t < W; t++)
+        ptr[t] = &a[t];
+    ptr[3] = NULL;
+    CHECK_EQ_INT(sk_features_window(&fc, ptr, W, f), 0);
+    CHECK(max_abs(f + 3 * 124 + 60, 64) == 0.0f);
+    CHECK(max_abs(f + 3 * 124, 60) > 0.1f);
+}
+
 int main(void)
 {
     RUN(test_dim);
@@ -321,5 +365,6 @@ int main(void)
     RUN(test_degenerate);
     RUN(test_mirror);
     RUN(test_retarget);
+    RUN(test_root_motion);
     return check_report();
 }

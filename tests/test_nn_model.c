@@ -222,6 +222,7 @@ static void test_round_trip(void)
         h.features.rotate = ai & 1;
         h.features.frame_norm = ai == 2;
         h.features.retarget = ai == 1;
+        h.features.root_motion = ai == 0;
         h.post.smooth = 0.1f * (float)ai + 0.05f;
         sk_model *m = NULL, *r = NULL;
         char err[256] = "";
@@ -262,7 +263,8 @@ static void test_round_trip(void)
             CHECK_EQ_INT(rd32(b + 24), 7 + ai);
             CHECK_EQ_INT(rd32(b + 44), SK_JOINTSET_KINECT1);
             CHECK_EQ_INT(rd32(b + 48),
-                         1 | 2 | (ai & 1) << 2 | 8 | (ai == 2) << 4 | (ai == 1) << 5);
+                         1 | 2 | (ai & 1) << 2 | 8 | (ai == 2) << 4 | (ai == 1) << 5 |
+                             (ai == 0) << 6);
             CHECK_EQ_INT(rd32(b + 72), 3);
             CHECK_EQ_INT(rd32(b + 76), 32);
             CHECK_EQ_INT(rd32(b + 80), np);
@@ -432,7 +434,7 @@ static void test_inconsistent(void)
     EDIT(wr32(c + F + 16, 4), "label names for 4 classes");
     EDIT(wr32(c + F + 20, 0), "window");
     EDIT(wr32(c + F + 28, 3), "joint set");
-    EDIT(wr32(c + F + 32, 0x40), "feature switches");
+    EDIT(wr32(c + F + 32, 0x80), "feature switches");
     EDIT(wr32(c + F + 32, 0x20), "retarget needs center and scale");
     EDIT(wr32(c + F + 36, 0x7fc00000u), "frame rate"); /* NaN */
     EDIT(wr32(c + F + 40, 0x40000000u), "smoothing");  /* 2.0 */

@@ -76,6 +76,12 @@ typedef struct sk_feature_config {
                        canonical one (bone_length), its direction kept, so
                        people of other proportions give the same features
                        for the same motion; needs center and scale */
+    int root_motion; /* 1: append 4 values per frame: the hip centre's
+                       displacement since the previous frame (x, y, z,
+                       normalised like the joints) and the change of the
+                       body's facing (radians), each times the velocity
+                       gain; 0 for a window's first frame. The motion of
+                       the whole body, which centring and rotating remove */
 } sk_feature_config;
 
 /* Decision defaults for live recognition (used by the recognizer). */
@@ -190,7 +196,8 @@ typedef struct sk_feature_norm {
 
 /* The defaults of a new model: centre, scale, rotate, velocity on, 30 fps. */
 void sk_feature_config_default(sk_feature_config *fc, int joint_set);
-/* Features per frame for fc: 3*J, times 2 with velocity; 0 if fc is invalid. */
+/* Features per frame for fc: 3*J, times 2 with velocity, plus 4 with
+ * root_motion; 0 if fc is invalid. */
 int sk_features_dim(const sk_feature_config *fc);
 /* Measure the normalisation of a window of W bodies (oldest first; a NULL
  * entry is skipped). Returns 0 or SK_EINVAL. */

@@ -40,7 +40,7 @@ int sk_features_dim(const sk_feature_config *fc)
     const sk_joint_set *js = fc ? sk_joint_set_get(fc->joint_set) : NULL;
     if (!js)
         return 0;
-    return 3 * js->njoints * (fc->velocity ? 2 : 1);
+    return 3 * js->njoints * (fc->velocity ? 2 : 1) + (fc->root_motion ? 4 : 0);
 }
 
 static float finite_or_zero(float v)
@@ -175,6 +175,53 @@ static void pose(const sk_joint_set *js, const sk_feature_config *fc,
         retarget(js, out);
 }
 
+/* The body's facing about the vertical axis: the angle of its left->right
+ * hip vector in the x-z plane (else of its shoulders); NAN if neither pair
+ * is 2 cm apart. */
+static float facing(const sk_joint_set *js, const sk_body *b)
+{
+    const int pairs[2][2] = {{js->hip_left, js->hip_right},
+                             {js->shoulder_left, js->shoulder_right}};
+    for (int p = 0; p < 2; p++) {
+        const sk_joint *l = &b->joints[pairs[p][0]], *r = &b->joints[pairs[p][1]];
+        float dx = r->x - l->x, dz = r->z - l->z;
+        if (isfinite(dx) && isfinite(dz) && dx * dx + dz * dz >= 0.02f * 0.02f)
+            return atan2f(dz, dx);
+    }
+    return NAN;
+}
+
+/* Root motion from prev to body: the hip centre's displacement in the
+ * normalised frame of norm (x, y, z) and the change of facing (radians,
+ * wrapped to [-pi, pi]), each times SK_FEATURE_VEL_GAIN. */
+static void root_motion(const sk_joint_set *js, const sk_feature_config *fc,
+                        const sk_feature_norm *norm, const sk_body *body,
+                        const sk_body *prev, float *out)
+{
+    const sk_joint *h = &body->joints[js->hip_center], *g = &prev->joints[js->hip_center];
+    float dx = finite_or_zero(h->x - g->x), dy = finite_or_zero(h->y - g->y),
+          dz = finite_or_zero(h->z - g->z);
+    float inv = 1.0f, c = 1.0f, sn = 0.0f;
+    if (fc->scale && norm->size >= SK_FEATURE_SIZE_MIN && norm->size <= SK_FEATURE_SIZE_MAX)
+        inv = 1.0f / norm->size;
+    if (fc->rotate && isfinite(norm->cos_yaw) && isfinite(norm->sin_yaw)) {
+        c = norm->cos_yaw;
+        sn = norm->sin_yaw;
+    }
+    out[0] = clampf(SK_FEATURE_VEL_GAIN * inv * (c * dx + sn * dz));
+    out[1] = clampf(SK_FEATURE_VEL_GAIN * inv * dy);
+    out[2] = clampf(SK_FEATURE_VEL_GAIN * inv * (-sn * dx + c * dz));
+    float a = facing(js, body), b = facing(js, prev), d = 0.0f;
+    if (isfinite(a) && isfinite(b)) {
+        d = a - b;
+        if (d > (float)M_PI)
+            d -= 2.0f * (float)M_PI;
+        else if (d < -(float)M_PI)
+            d += 2.0f * (float)M_PI;
+    }
+    out[3] = clampf(SK_FEATURE_VEL_GAIN * d);
+}
+
 int sk_features_frame(const sk_feature_config *fc, const sk_feature_norm *norm,
                       const sk_body *body, const sk_body *prev, float *out)
 {
@@ -183,6 +230,13 @@ int sk_features_frame(const sk_feature_config *fc, const sk_feature_norm *norm,
         return SK_EINVAL;
     int P = 3 * js->njoints;
     pose(js, fc, norm, body, out);
+    float *root = out + (fc->velocity ? 2 * P : P);
+    if (fc->root_motion) {
+        if (prev)
+            root_motion(js, fc, norm, body, prev, root);
+        else
+            memset(root, 0, 4 * sizeof *root);
+    }
     if (!fc->velocity)
         return 0;
     float *vel = out + P;
@@ -227,8 +281,8 @@ int sk_features_window(const sk_feature_config *fc, const sk_body *const *bodies
                        (size_t)D * sizeof *out);
             else
                 memset(out + (size_t)t * D, 0, (size_t)D * sizeof *out);
-            if (fc->velocity)
-                memset(out + (size_t)t * D + D / 2, 0, (size_t)(D / 2) * sizeof *out);
+            int P = 3 * sk_joint_set_get(fc->joint_set)->njoints; /* no motion */
+            memset(out + (size_t)t * D + P, 0, (size_t)(D - P) * sizeof *out);
             continue;
         }
         rc = fc->frame_norm ? sk_features_step(fc, b, prev, out + (size_t)t * D)

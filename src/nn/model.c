@@ -89,7 +89,8 @@ static int header_check(const sk_model_header *h, char *err, size_t errlen)
         sk__seterr(err, errlen, "unknown joint set %d", f->joint_set);
         return SK_EINVAL;
     }
-    if ((f->center | f->scale | f->rotate | f->velocity | f->frame_norm | f->retarget) & ~1) {
+    if ((f->center | f->scale | f->rotate | f->velocity | f->frame_norm | f->retarget |
+         f->root_motion) & ~1) {
         sk__seterr(err, errlen, "feature switches must be 0 or 1");
         return SK_EINVAL;
     }
@@ -286,7 +287,8 @@ enum {
     MF_VELOCITY = 1u << 3,
     MF_FRAME_NORM = 1u << 4, /* 1.0 readers refuse it: the inputs differ */
     MF_RETARGET = 1u << 5,   /* so do readers that predate it */
-    MF_KNOWN_FEATURES = 0x3fu,
+    MF_ROOT_MOTION = 1u << 6, /* and this one */
+    MF_KNOWN_FEATURES = 0x7fu,
 };
 
 static void put_u16(uint8_t *p, uint32_t v)
@@ -361,7 +363,8 @@ static void mf_encode_header(const sk_model *m, uint8_t *b)
                   (h->features.rotate ? MF_ROTATE : 0) |
                   (h->features.velocity ? MF_VELOCITY : 0) |
                   (h->features.frame_norm ? MF_FRAME_NORM : 0) |
-                  (h->features.retarget ? MF_RETARGET : 0);
+                  (h->features.retarget ? MF_RETARGET : 0) |
+                  (h->features.root_motion ? MF_ROOT_MOTION : 0);
     put_u32(f + 32, sw);
     put_f32(f + 36, h->features.fps);
     put_f32(f + 40, h->post.smooth);
@@ -593,6 +596,7 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
     h->features.velocity = !!(sw & MF_VELOCITY);
     h->features.frame_norm = !!(sw & MF_FRAME_NORM);
     h->features.retarget = !!(sw & MF_RETARGET);
+    h->features.root_motion = !!(sw & MF_ROOT_MOTION);
     h->features.fps = get_f32(f + 36);
     h->post.smooth = get_f32(f + 40);
     h->post.threshold = get_f32(f + 44);
