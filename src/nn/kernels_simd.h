@@ -20,6 +20,10 @@
 
 #define MM_NV 2 /* vectors per matmul panel: nr_mm = 2 * VW */
 #define MV_NV 4 /* vectors per matvec panel: nr_mv = 4 * VW (L2-bound: 4 chains keep up) */
+#ifndef MVMM_MR
+#define MVMM_MR 3 /* rows of a matvec_mm block at most (3 or 6) */
+#endif
+_Static_assert(MVMM_MR == 3 || MVMM_MR == 6, "matvec_mm has cases for 3 or 6 rows");
 
 /* Small constant loops over registers must unroll fully, so the arrays of
  * accumulators live in registers. */
@@ -248,37 +252,37 @@ static TGT void SIMD(matvec_n)(float *y, int ldy, const float *x, int ldx,
 }
 
 /* One matvec panel (MV_NV vectors, rows nr apart) over K, and, in the same
- * loop, one 3-row block of a matmul panel over Km. */
+ * loop, one block of MR rows (MR <= MVMM_MR) of a matmul panel over Km. */
 static inline __attribute__((always_inline)) TGT void
 SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
                  const float *bias, int K, float *c, int ldc, const float *a,
                  int lda, const float *pm, const float *biasm, int Km,
-                 const int with_mm)
+                 const int MR)
 {
     enum { NH = MV_NV };
-    V acc[NH], cc[3][MM_NV];
+    V acc[NH], cc[MVMM_MR][MM_NV];
     SIMD_UNROLL
     for (int v = 0; v < NH; v++)
         acc[v] = bias ? V_LOAD(bias + v * VW) : V_ZERO();
     SIMD_UNROLL
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < MR; r++)
         SIMD_UNROLL
         for (int v = 0; v < MM_NV; v++)
-            cc[r][v] = with_mm && biasm ? V_LOAD(biasm + v * VW) : V_ZERO();
+            cc[r][v] = biasm ? V_LOAD(biasm + v * VW) : V_ZERO();
     const int wm = MM_NV * VW;
-    int kc = with_mm && Km < K ? Km : K, k = 0;
+    int kc = MR > 0 && Km < K ? Km : K, k = 0;
     for (; k < kc; k++) {
         V xk = V_BCAST(x + k);
         SIMD_UNROLL
         for (int v = 0; v < NH; v++)
             acc[v] = V_FMA(xk, V_LOAD(p + (size_t)k * nr + v * VW), acc[v]);
-        if (with_mm) {
+        if (MR > 0) {
             V b[MM_NV];
             SIMD_UNROLL
             for (int v = 0; v < MM_NV; v++)
                 b[v] = V_LOAD(pm + (size_t)k * wm + v * VW);
             SIMD_UNROLL
-            for (int r = 0; r < 3; r++) {
+            for (int r = 0; r < MR; r++) {
                 V xr = V_BCAST(a + (size_t)r * lda + k);
                 SIMD_UNROLL
                 for (int v = 0; v < MM_NV; v++)
@@ -295,7 +299,7 @@ SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
     SIMD_UNROLL
     for (int v = 0; v < NH; v++)
         V_STORE(y + v * VW, acc[v]);
-    if (!with_mm)
+    if (MR == 0)
         return;
     for (k = kc; k < Km; k++) {
         V b[MM_NV];
@@ -303,7 +307,7 @@ SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
         for (int v = 0; v < MM_NV; v++)
             b[v] = V_LOAD(pm + (size_t)k * wm + v * VW);
         SIMD_UNROLL
-        for (int r = 0; r < 3; r++) {
+        for (int r = 0; r < MR; r++) {
             V xr = V_BCAST(a + (size_t)r * lda + k);
             SIMD_UNROLL
             for (int v = 0; v < MM_NV; v++)
@@ -311,7 +315,7 @@ SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
         }
     }
     SIMD_UNROLL
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < MR; r++)
         SIMD_UNROLL
         for (int v = 0; v < MM_NV; v++)
             V_STORE(c + (size_t)r * ldc + v * VW, cc[r][v]);
@@ -325,30 +329,36 @@ static TGT void SIMD(matvec_mm)(float *y, const float *x, const float *bpv,
 {
     const int nr = MV_NV * VW, nrm = MM_NV * VW;
     int i = 0, n0 = 0;
-    for (; n0 + nr <= N; n0 += nr) {
+    for (; n0 + nr <= N; n0 += nr, i++) {
         const float *p = bpv + (size_t)n0 * (size_t)K;
         const float *bh = biasv ? biasv + n0 : NULL;
-        for (; i < nu && u[i].rows != 3; i++) /* short blocks: alone */
-            SIMD(matmul)(c + (size_t)u[i].row * ldc + u[i].col, ldc,
-                         a + (size_t)u[i].row * lda, lda,
-                         bpm + (size_t)u[i].col * Km,
-                         biasm ? biasm + u[i].col : NULL, u[i].rows, Km, nrm);
-        if (i < nu) {
-            SIMD(mv_panel_mm)(y + n0, x, p, nr, bh, K,
-                              c + (size_t)u[i].row * ldc + u[i].col, ldc,
-                              a + (size_t)u[i].row * lda, lda,
-                              bpm + (size_t)u[i].col * Km,
-                              biasm ? biasm + u[i].col : NULL, Km, 1);
-            i++;
-        } else {
-            SIMD(mv_panel_mm)(y + n0, x, p, nr, bh, K, NULL, 0, NULL, 0, NULL,
-                              NULL, 0, 0);
+        int rows = i < nu ? u[i].rows : 0;
+        float *ci = rows ? c + (size_t)u[i].row * ldc + u[i].col : NULL;
+        const float *ai = rows ? a + (size_t)u[i].row * lda : NULL;
+        const float *pmi = rows ? bpm + (size_t)u[i].col * Km : NULL;
+        const float *bmi = rows && biasm ? biasm + u[i].col : NULL;
+#define MVMM_CASE(R)                                                          \
+    case R:                                                                   \
+        SIMD(mv_panel_mm)(y + n0, x, p, nr, bh, K, ci, ldc, ai, lda, pmi, bmi, \
+                          Km, R);                                             \
+        break;
+        switch (rows) {
+        MVMM_CASE(0)
+        MVMM_CASE(1)
+        MVMM_CASE(2)
+        MVMM_CASE(3)
+#if MVMM_MR > 3
+        MVMM_CASE(4)
+        MVMM_CASE(5)
+        MVMM_CASE(6)
+#endif
         }
+#undef MVMM_CASE
     }
     if (n0 < N) /* the narrower last panel */
         SIMD(matvec)(y + n0, x, bpv + (size_t)n0 * (size_t)K,
                      biasv ? biasv + n0 : NULL, K, N - n0);
-    for (; i < nu; i++)
+    for (; i < nu; i++) /* blocks past the last full panel: alone */
         SIMD(matmul)(c + (size_t)u[i].row * ldc + u[i].col, ldc,
                      a + (size_t)u[i].row * lda, lda, bpm + (size_t)u[i].col * Km,
                      biasm ? biasm + u[i].col : NULL, u[i].rows, Km, nrm);
