@@ -10,6 +10,11 @@
  *   V_ROUND(v)      round to nearest integer (as float)
  *   V_POW2I(v)      2^v for integral v in [-126, 127]
  *
+ * and may define (else they are built from the above):
+ *
+ *   V_SCALE2(y, n)  y * 2^n for integral n (as float) in [-126, 127]
+ *   V_RECIP(d)      1 / d for d >= 1 (finite), to within an ulp
+ *
  * Arithmetic is IEEE single precision throughout; sums are fused
  * multiply-adds (the plain set rounds the product and the sum apart) and exp
  * is a polynomial (about 1 ulp over its range), so results agree with the
@@ -43,7 +48,8 @@ _Static_assert(MVMM_MR == 3 || MVMM_MR == 6, "matvec_mm has cases for 3 or 6 row
  * flight by spanning several panels (NP), not by splitting k. Registers:
  * MR * NP * NV accumulators + NV weights + 1 broadcast, at most 15 on AVX2
  * except matvec_n's 3-row block (12 + 4 + 1: the compiler reads one weight
- * vector from memory; no spills). */
+ * vector from memory; no spills); on AVX-512 (32 registers) up to 27, in
+ * the 3-row tail of matmul over 4 panels. */
 static inline __attribute__((always_inline)) TGT void
 SIMD(mm_block)(float *c, int ldc, const float *a, int lda, const float *p,
                int w, size_t ps, const float *bias, int K, const int MR,
@@ -99,6 +105,32 @@ SIMD(mm_rows)(float *c, int ldc, const float *a, int lda, const float *bp,
                        bias ? bias + q * nr : NULL, K, MR, MM_NV, 1);
 }
 
+/* mm_rows for the 1 to 3 rows matmul leaves after its 6-row blocks, NP
+ * panels at a time (MM_TAILn_NP for n rows), each in a function of its own:
+ * inlined into matmul, with the rest of its live values, the compiler ran
+ * out of registers and kept a weight vector on the stack (the 3-row loop
+ * ran a third slower). */
+#ifndef MM_TAIL3_NP
+#define MM_TAIL3_NP 2
+#endif
+#ifndef MM_TAIL2_NP
+#define MM_TAIL2_NP 3
+#endif
+#ifndef MM_TAIL1_NP
+#define MM_TAIL1_NP 4
+#endif
+#define MM_TAIL(R, NP)                                                        \
+    static __attribute__((noinline)) TGT void SIMD(mm_tail##R)(               \
+        float *c, int ldc, const float *a, int lda, const float *bp,          \
+        const float *bias, int K, int nq)                                     \
+    {                                                                         \
+        SIMD(mm_rows)(c, ldc, a, lda, bp, bias, K, 0, nq, R, NP);             \
+    }
+MM_TAIL(3, MM_TAIL3_NP)
+MM_TAIL(2, MM_TAIL2_NP)
+MM_TAIL(1, MM_TAIL1_NP)
+#undef MM_TAIL
+
 /* All M rows of one panel of NV vectors: blocks of 6, then one of the
  * rest (matmul leaves 1 to 3 rest rows of full panels to mm_rows). */
 static inline __attribute__((always_inline)) TGT void
@@ -140,9 +172,9 @@ static TGT void SIMD(matmul)(float *c, int ldc, const float *a, int lda,
     float *ct = c + (size_t)m6 * ldc;
     const float *at = a + (size_t)m6 * lda;
     switch (tail) {
-    case 3: SIMD(mm_rows)(ct, ldc, at, lda, bp, bias, K, 0, nq, 3, 2); break;
-    case 2: SIMD(mm_rows)(ct, ldc, at, lda, bp, bias, K, 0, nq, 2, 3); break;
-    case 1: SIMD(mm_rows)(ct, ldc, at, lda, bp, bias, K, 0, nq, 1, 4); break;
+    case 3: SIMD(mm_tail3)(ct, ldc, at, lda, bp, bias, K, nq); break;
+    case 2: SIMD(mm_tail2)(ct, ldc, at, lda, bp, bias, K, nq); break;
+    case 1: SIMD(mm_tail1)(ct, ldc, at, lda, bp, bias, K, nq); break;
     }
     if (nq * nr < N) /* the narrower last panel */
         SIMD(mm_panel)(c + nq * nr, ldc, a, lda, bp + (size_t)nq * nr * (size_t)K,
@@ -364,6 +396,13 @@ static TGT void SIMD(matvec_mm)(float *y, const float *x, const float *bpv,
                      biasm ? biasm + u[i].col : NULL, u[i].rows, Km, nrm);
 }
 
+#ifndef V_SCALE2
+#define V_SCALE2(y, n) V_MUL((y), V_POW2I(n))
+#endif
+#ifndef V_RECIP
+#define V_RECIP(d) V_DIV(V_SET1(1.0f), (d))
+#endif
+
 /* e^x for single precision (Cephes expf: range reduction by ln 2 in two
  * parts, degree-5 polynomial); x is clamped so the result stays a normal
  * number or a finite large one. */
@@ -380,13 +419,13 @@ static inline __attribute__((always_inline)) TGT V SIMD(exp)(V x)
     p = V_FMA(p, r, V_SET1(1.6666665459e-1f));
     p = V_FMA(p, r, V_SET1(5.0000001201e-1f));
     V y = V_FMA(p, V_MUL(r, r), V_ADD(r, V_SET1(1.0f)));
-    return V_MUL(y, V_POW2I(fx));
+    return V_SCALE2(y, fx);
 }
 
 static inline __attribute__((always_inline)) TGT V SIMD(sigmoid)(V x)
 {
     V one = V_SET1(1.0f);
-    return V_DIV(one, V_ADD(one, SIMD(exp)(V_SUB(V_ZERO(), x))));
+    return V_RECIP(V_ADD(one, SIMD(exp)(V_SUB(V_ZERO(), x))));
 }
 
 /* tanh x = 2 / (1 + e^(-2x)) - 1: exact limits -1 and 1, absolute error a
@@ -395,7 +434,8 @@ static inline __attribute__((always_inline)) TGT V SIMD(tanh)(V x)
 {
     V one = V_SET1(1.0f);
     V e = SIMD(exp)(V_MUL(x, V_SET1(-2.0f)));
-    return V_SUB(V_DIV(V_SET1(2.0f), V_ADD(one, e)), one);
+    V r = V_RECIP(V_ADD(one, e)); /* 2 * (1 / d) rounds as 2 / d */
+    return V_SUB(V_ADD(r, r), one);
 }
 
 /* The gate arithmetic runs in passes over whole vectors of gates rather than
