@@ -208,8 +208,9 @@ static void test_kernels_match_plain(void)
                     free(c1);
                     free(c2);
                 }
-        /* matvec_mm: a matvec overlapped with blocks of a matmul (full and
-         * short blocks; the matmul's K below, equal to and above the
+        /* matvec_mm: a matvec overlapped with blocks of a matmul (blocks
+         * of every height up to the set's mm_rows, more blocks than the
+         * matvec has panels; the matmul's K below, equal to and above the
          * matvec's). Blocks not listed must stay untouched. */
         const int Kvs[] = {5, 40, 128};
         const int Kms[] = {3, 40, 150};
@@ -217,7 +218,9 @@ static void test_kernels_match_plain(void)
             for (int mi = 0; mi < 3; mi++)
                 for (int nvv = 4; nvv <= 13; nvv += 9) {
                     int Kv = Kvs[vi], Km = Kms[mi], N = nvv * k->vw;
-                    int Nm = 3 * k->nr_mm, M = 11, ldc = Nm + 4;
+                    int Nm = 3 * k->nr_mm, M = 0, ldc = Nm + 4;
+                    for (int h = k->mm_rows; h >= 1; h--) /* blocks of h rows */
+                        M += h;
                     float *bv = malloc(sizeof(float) * Kv * N);
                     float *bm = malloc(sizeof(float) * Km * Nm);
                     float *pv1 = malloc(sizeof(float) * Kv * N);
@@ -248,18 +251,21 @@ static void test_kernels_match_plain(void)
                     sk__pack(pm2, bm, Km, Nm, k->nr_mm);
                     /* units in the matmul's own column panels (nr_mm of the
                      * set under test; the plain set packs with its own) */
-                    sk__mm_unit u1[8], u2[8];
-                    int nu = 0;
-                    const int rows[][2] = {{0, 3}, {3, 3}, {6, 2}, {8, 3}, {10, 1}};
+                    sk__mm_unit u1[16], u2[16];
+                    int nu = 0, nb = k->mm_rows, rows[16][2];
+                    for (int j = 0, r0 = 0; j < nb; r0 += rows[j][1], j++) {
+                        rows[j][0] = r0;             /* row */
+                        rows[j][1] = k->mm_rows - j; /* height */
+                    }
                     for (int q = 0; q < 2; q++)
-                        for (int j = q; j < 5 && nu < 8; j += 2) {
+                        for (int j = q; j < nb && nu < 16; j += 2) {
                             u2[nu] = (sk__mm_unit){rows[j][0], rows[j][1], (q + 1) * k->nr_mm};
                             u1[nu] = u2[nu];
                             nu++;
                         }
                     /* the plain set's panels are nr_mm of its own: split each
                      * unit's columns into its panels */
-                    sk__mm_unit up[32];
+                    sk__mm_unit up[64];
                     int nup = 0;
                     for (int i = 0; i < nu; i++)
                         for (int c0 = 0; c0 < k->nr_mm; c0 += P->nr_mm)

@@ -269,33 +269,33 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     s->tmp = s->block + off_tmp;
 
     if (s->arch != SK_ARCH_TCN) {
-        /* Blocks of 3 rows x one matmul panel, panel-major (a panel's
+        /* Blocks of mr rows x one matmul panel, panel-major (a panel's
          * weights stay in L1 across its row blocks); one per matvec panel
          * per step; r0 the smallest count of rows computed up front
          * such that steps 1..r0 have room for the rest. */
-        int per_step = s->Np / k->nr_mv;
+        int per_step = s->Np / k->nr_mv, mr = k->mm_rows;
         int panels = s->Np % k->nr_mm == 0 ? s->Np / k->nr_mm : 0;
         s->r0 = s->W;
         if (per_step > 0 && panels > 0)
             for (int r0 = 1; r0 <= s->W; r0++)
-                if ((long)r0 * per_step >= (long)panels * ((s->W - r0 + 2) / 3)) {
+                if ((long)r0 * per_step >= (long)panels * ((s->W - r0 + mr - 1) / mr)) {
                     s->r0 = r0;
                     break;
                 }
         s->per_step = per_step;
-        s->nunits = panels * ((s->W - s->r0 + 2) / 3);
-        s->nunits_pre = s->nunits ? panels * ((s->r0 + 2) / 3) : 0;
+        s->nunits = panels * ((s->W - s->r0 + mr - 1) / mr);
+        s->nunits_pre = s->nunits ? panels * ((s->r0 + mr - 1) / mr) : 0;
         s->units = calloc((size_t)s->nunits + 1, sizeof *s->units);
         s->units_pre = calloc((size_t)s->nunits_pre + 1, sizeof *s->units_pre);
         if (!s->units || !s->units_pre)
             goto fail;
         int n_u = 0, n_p = 0;
         for (int q = 0; q < panels && s->nunits; q++) {
-            for (int r = s->r0; r < s->W; r += 3)
-                s->units[n_u++] = (sk__mm_unit){r, s->W - r < 3 ? s->W - r : 3,
+            for (int r = s->r0; r < s->W; r += mr)
+                s->units[n_u++] = (sk__mm_unit){r, s->W - r < mr ? s->W - r : mr,
                                                 q * k->nr_mm};
-            for (int r = 0; r < s->r0; r += 3)
-                s->units_pre[n_p++] = (sk__mm_unit){r, s->r0 - r < 3 ? s->r0 - r : 3,
+            for (int r = 0; r < s->r0; r += mr)
+                s->units_pre[n_p++] = (sk__mm_unit){r, s->r0 - r < mr ? s->r0 - r : mr,
                                                     q * k->nr_mm};
         }
     }

@@ -26,8 +26,9 @@
 #include <stddef.h>
 
 /* One block of a matrix product that matvec_mm overlaps with its
- * matrix-vector product: rows [row, row + rows) of the output, rows <= 3,
- * and the full panel of nr_mm columns starting at column col. */
+ * matrix-vector product: rows [row, row + rows) of the output, rows <=
+ * the set's mm_rows, and the full panel of nr_mm columns starting at
+ * column col. */
 typedef struct sk__mm_unit {
     int row, rows, col;
 } sk__mm_unit;
@@ -37,6 +38,7 @@ typedef struct sk__kernels {
     int vw;           /* floats per vector; N and hidden sizes pad to it */
     int nr_mm;        /* panel width of matmul's packed B */
     int nr_mv;        /* panel width of matvec's packed B */
+    int mm_rows;      /* rows of a matvec_mm block at most */
 
     /* c (M, ldc) = bias (N) + a (M, K; row stride lda) @ B (K, N packed with
      * nr_mm). bias may be NULL (zero). */
@@ -53,9 +55,10 @@ typedef struct sk__kernels {
     /* matvec (y, x, bpv, biasv, K, N as above) and nu blocks u of the
      * product c (., ldc) = biasm + a (., Km; lda) @ Bm (Km, .; packed with
      * nr_mm, bpm), each block as matmul would compute it. The vector sets
-     * interleave the two: the matrix-vector product streams its weights from
-     * L2 and leaves the FMA units half idle; the blocks, whose weights stay
-     * in L1, fill them. The results are those of the two separately. */
+     * interleave the two, block i with the matvec's panel i (blocks past
+     * the last full panel run alone): the matrix-vector product streams its
+     * weights from L2 and leaves the FMA units half idle; the blocks fill
+     * them. The results are those of the two separately. */
     void (*matvec_mm)(float *y, const float *x, const float *bpv,
                       const float *biasv, int K, int N, float *c, int ldc,
                       const float *a, int lda, const float *bpm,

@@ -35,6 +35,7 @@ const sk__kernels sk__kernels_avx2 = {
     .vw = VW,
     .nr_mm = MM_NV * VW,
     .nr_mv = MV_NV * VW,
+    .mm_rows = MVMM_MR,
     .matmul = avx2_matmul,
     .matvec = avx2_matvec,
     .matvec_n = avx2_matvec_n,

@@ -137,6 +137,7 @@ const sk__kernels sk__kernels_plain = {
     .vw = 1,
     .nr_mm = PLAIN_NR_MM,
     .nr_mv = PLAIN_NR_MV,
+    .mm_rows = 3,
     .matmul = plain_matmul,
     .matvec = plain_matvec,
     .matvec_n = plain_matvec_n,

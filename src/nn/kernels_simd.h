@@ -10,6 +10,11 @@
  *   V_ROUND(v)      round to nearest integer (as float)
  *   V_POW2I(v)      2^v for integral v in [-126, 127]
  *
+ * and may define (else they are built from the above):
+ *
+ *   V_SCALE2(y, n)  y * 2^n for integral n (as float) in [-126, 127]
+ *   V_RECIP(d)      1 / d for d >= 1 (finite), to within an ulp
+ *
  * Arithmetic is IEEE single precision throughout; sums are fused
  * multiply-adds (the plain set rounds the product and the sum apart) and exp
  * is a polynomial (about 1 ulp over its range), so results agree with the
@@ -20,6 +25,10 @@
 
 #define MM_NV 2 /* vectors per matmul panel: nr_mm = 2 * VW */
 #define MV_NV 4 /* vectors per matvec panel: nr_mv = 4 * VW (L2-bound: 4 chains keep up) */
+#ifndef MVMM_MR
+#define MVMM_MR 3 /* rows of a matvec_mm block at most (3 or 6) */
+#endif
+_Static_assert(MVMM_MR == 3 || MVMM_MR == 6, "matvec_mm has cases for 3 or 6 rows");
 
 /* Small constant loops over registers must unroll fully, so the arrays of
  * accumulators live in registers. */
@@ -39,7 +48,8 @@
  * flight by spanning several panels (NP), not by splitting k. Registers:
  * MR * NP * NV accumulators + NV weights + 1 broadcast, at most 15 on AVX2
  * except matvec_n's 3-row block (12 + 4 + 1: the compiler reads one weight
- * vector from memory; no spills). */
+ * vector from memory; no spills); on AVX-512 (32 registers) up to 27, in
+ * the 3-row tail of matmul over 4 panels. */
 static inline __attribute__((always_inline)) TGT void
 SIMD(mm_block)(float *c, int ldc, const float *a, int lda, const float *p,
                int w, size_t ps, const float *bias, int K, const int MR,
@@ -95,6 +105,32 @@ SIMD(mm_rows)(float *c, int ldc, const float *a, int lda, const float *bp,
                        bias ? bias + q * nr : NULL, K, MR, MM_NV, 1);
 }
 
+/* mm_rows for the 1 to 3 rows matmul leaves after its 6-row blocks, NP
+ * panels at a time (MM_TAILn_NP for n rows), each in a function of its own:
+ * inlined into matmul, with the rest of its live values, the compiler ran
+ * out of registers and kept a weight vector on the stack (the 3-row loop
+ * ran a third slower). */
+#ifndef MM_TAIL3_NP
+#define MM_TAIL3_NP 2
+#endif
+#ifndef MM_TAIL2_NP
+#define MM_TAIL2_NP 3
+#endif
+#ifndef MM_TAIL1_NP
+#define MM_TAIL1_NP 4
+#endif
+#define MM_TAIL(R, NP)                                                        \
+    static __attribute__((noinline)) TGT void SIMD(mm_tail##R)(               \
+        float *c, int ldc, const float *a, int lda, const float *bp,          \
+        const float *bias, int K, int nq)                                     \
+    {                                                                         \
+        SIMD(mm_rows)(c, ldc, a, lda, bp, bias, K, 0, nq, R, NP);             \
+    }
+MM_TAIL(3, MM_TAIL3_NP)
+MM_TAIL(2, MM_TAIL2_NP)
+MM_TAIL(1, MM_TAIL1_NP)
+#undef MM_TAIL
+
 /* All M rows of one panel of NV vectors: blocks of 6, then one of the
  * rest (matmul leaves 1 to 3 rest rows of full panels to mm_rows). */
 static inline __attribute__((always_inline)) TGT void
@@ -136,9 +172,9 @@ static TGT void SIMD(matmul)(float *c, int ldc, const float *a, int lda,
     float *ct = c + (size_t)m6 * ldc;
     const float *at = a + (size_t)m6 * lda;
     switch (tail) {
-    case 3: SIMD(mm_rows)(ct, ldc, at, lda, bp, bias, K, 0, nq, 3, 2); break;
-    case 2: SIMD(mm_rows)(ct, ldc, at, lda, bp, bias, K, 0, nq, 2, 3); break;
-    case 1: SIMD(mm_rows)(ct, ldc, at, lda, bp, bias, K, 0, nq, 1, 4); break;
+    case 3: SIMD(mm_tail3)(ct, ldc, at, lda, bp, bias, K, nq); break;
+    case 2: SIMD(mm_tail2)(ct, ldc, at, lda, bp, bias, K, nq); break;
+    case 1: SIMD(mm_tail1)(ct, ldc, at, lda, bp, bias, K, nq); break;
     }
     if (nq * nr < N) /* the narrower last panel */
         SIMD(mm_panel)(c + nq * nr, ldc, a, lda, bp + (size_t)nq * nr * (size_t)K,
@@ -248,37 +284,37 @@ static TGT void SIMD(matvec_n)(float *y, int ldy, const float *x, int ldx,
 }
 
 /* One matvec panel (MV_NV vectors, rows nr apart) over K, and, in the same
- * loop, one 3-row block of a matmul panel over Km. */
+ * loop, one block of MR rows (MR <= MVMM_MR) of a matmul panel over Km. */
 static inline __attribute__((always_inline)) TGT void
 SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
                  const float *bias, int K, float *c, int ldc, const float *a,
                  int lda, const float *pm, const float *biasm, int Km,
-                 const int with_mm)
+                 const int MR)
 {
     enum { NH = MV_NV };
-    V acc[NH], cc[3][MM_NV];
+    V acc[NH], cc[MVMM_MR][MM_NV];
     SIMD_UNROLL
     for (int v = 0; v < NH; v++)
         acc[v] = bias ? V_LOAD(bias + v * VW) : V_ZERO();
     SIMD_UNROLL
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < MR; r++)
         SIMD_UNROLL
         for (int v = 0; v < MM_NV; v++)
-            cc[r][v] = with_mm && biasm ? V_LOAD(biasm + v * VW) : V_ZERO();
+            cc[r][v] = biasm ? V_LOAD(biasm + v * VW) : V_ZERO();
     const int wm = MM_NV * VW;
-    int kc = with_mm && Km < K ? Km : K, k = 0;
+    int kc = MR > 0 && Km < K ? Km : K, k = 0;
     for (; k < kc; k++) {
         V xk = V_BCAST(x + k);
         SIMD_UNROLL
         for (int v = 0; v < NH; v++)
             acc[v] = V_FMA(xk, V_LOAD(p + (size_t)k * nr + v * VW), acc[v]);
-        if (with_mm) {
+        if (MR > 0) {
             V b[MM_NV];
             SIMD_UNROLL
             for (int v = 0; v < MM_NV; v++)
                 b[v] = V_LOAD(pm + (size_t)k * wm + v * VW);
             SIMD_UNROLL
-            for (int r = 0; r < 3; r++) {
+            for (int r = 0; r < MR; r++) {
                 V xr = V_BCAST(a + (size_t)r * lda + k);
                 SIMD_UNROLL
                 for (int v = 0; v < MM_NV; v++)
@@ -295,7 +331,7 @@ SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
     SIMD_UNROLL
     for (int v = 0; v < NH; v++)
         V_STORE(y + v * VW, acc[v]);
-    if (!with_mm)
+    if (MR == 0)
         return;
     for (k = kc; k < Km; k++) {
         V b[MM_NV];
@@ -303,7 +339,7 @@ SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
         for (int v = 0; v < MM_NV; v++)
             b[v] = V_LOAD(pm + (size_t)k * wm + v * VW);
         SIMD_UNROLL
-        for (int r = 0; r < 3; r++) {
+        for (int r = 0; r < MR; r++) {
             V xr = V_BCAST(a + (size_t)r * lda + k);
             SIMD_UNROLL
             for (int v = 0; v < MM_NV; v++)
@@ -311,7 +347,7 @@ SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
         }
     }
     SIMD_UNROLL
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < MR; r++)
         SIMD_UNROLL
         for (int v = 0; v < MM_NV; v++)
             V_STORE(c + (size_t)r * ldc + v * VW, cc[r][v]);
@@ -325,34 +361,47 @@ static TGT void SIMD(matvec_mm)(float *y, const float *x, const float *bpv,
 {
     const int nr = MV_NV * VW, nrm = MM_NV * VW;
     int i = 0, n0 = 0;
-    for (; n0 + nr <= N; n0 += nr) {
+    for (; n0 + nr <= N; n0 += nr, i++) {
         const float *p = bpv + (size_t)n0 * (size_t)K;
         const float *bh = biasv ? biasv + n0 : NULL;
-        for (; i < nu && u[i].rows != 3; i++) /* short blocks: alone */
-            SIMD(matmul)(c + (size_t)u[i].row * ldc + u[i].col, ldc,
-                         a + (size_t)u[i].row * lda, lda,
-                         bpm + (size_t)u[i].col * Km,
-                         biasm ? biasm + u[i].col : NULL, u[i].rows, Km, nrm);
-        if (i < nu) {
-            SIMD(mv_panel_mm)(y + n0, x, p, nr, bh, K,
-                              c + (size_t)u[i].row * ldc + u[i].col, ldc,
-                              a + (size_t)u[i].row * lda, lda,
-                              bpm + (size_t)u[i].col * Km,
-                              biasm ? biasm + u[i].col : NULL, Km, 1);
-            i++;
-        } else {
-            SIMD(mv_panel_mm)(y + n0, x, p, nr, bh, K, NULL, 0, NULL, 0, NULL,
-                              NULL, 0, 0);
+        int rows = i < nu ? u[i].rows : 0;
+        float *ci = rows ? c + (size_t)u[i].row * ldc + u[i].col : NULL;
+        const float *ai = rows ? a + (size_t)u[i].row * lda : NULL;
+        const float *pmi = rows ? bpm + (size_t)u[i].col * Km : NULL;
+        const float *bmi = rows && biasm ? biasm + u[i].col : NULL;
+#define MVMM_CASE(R)                                                          \
+    case R:                                                                   \
+        SIMD(mv_panel_mm)(y + n0, x, p, nr, bh, K, ci, ldc, ai, lda, pmi, bmi, \
+                          Km, R);                                             \
+        break;
+        switch (rows) {
+        MVMM_CASE(0)
+        MVMM_CASE(1)
+        MVMM_CASE(2)
+        MVMM_CASE(3)
+#if MVMM_MR > 3
+        MVMM_CASE(4)
+        MVMM_CASE(5)
+        MVMM_CASE(6)
+#endif
         }
+#undef MVMM_CASE
     }
     if (n0 < N) /* the narrower last panel */
         SIMD(matvec)(y + n0, x, bpv + (size_t)n0 * (size_t)K,
                      biasv ? biasv + n0 : NULL, K, N - n0);
-    for (; i < nu; i++)
+    for (; i < nu; i++) /* blocks past the last full panel: alone */
         SIMD(matmul)(c + (size_t)u[i].row * ldc + u[i].col, ldc,
                      a + (size_t)u[i].row * lda, lda, bpm + (size_t)u[i].col * Km,
                      biasm ? biasm + u[i].col : NULL, u[i].rows, Km, nrm);
 }
+
+#ifndef V_SCALE2
+#define V_SCALE2(y, n) V_MUL((y), V_POW2I(n))
+#endif
+#ifndef V_RECIP
+#define V_RECIP(d) V_DIV(V_SET1(1.0f), (d))
+#endif
 
 /* e^x for single precision (Cephes expf: range reduction by ln 2 in two
  * parts, degree-5 polynomial); x is clamped so the result stays a normal
@@ -370,13 +419,13 @@ static inline __attribute__((always_inline)) TGT V SIMD(exp)(V x)
     p = V_FMA(p, r, V_SET1(1.6666665459e-1f));
     p = V_FMA(p, r, V_SET1(5.0000001201e-1f));
     V y = V_FMA(p, V_MUL(r, r), V_ADD(r, V_SET1(1.0f)));
-    return V_MUL(y, V_POW2I(fx));
+    return V_SCALE2(y, fx);
 }
 
 static inline __attribute__((always_inline)) TGT V SIMD(sigmoid)(V x)
 {
     V one = V_SET1(1.0f);
-    return V_DIV(one, V_ADD(one, SIMD(exp)(V_SUB(V_ZERO(), x))));
+    return V_RECIP(V_ADD(one, SIMD(exp)(V_SUB(V_ZERO(), x))));
 }
 
 /* tanh x = 2 / (1 + e^(-2x)) - 1: exact limits -1 and 1, absolute error a
@@ -385,7 +434,8 @@ static inline __attribute__((always_inline)) TGT V SIMD(tanh)(V x)
 {
     V one = V_SET1(1.0f);
     V e = SIMD(exp)(V_MUL(x, V_SET1(-2.0f)));
-    return V_SUB(V_DIV(V_SET1(2.0f), V_ADD(one, e)), one);
+    V r = V_RECIP(V_ADD(one, e)); /* 2 * (1 / d) rounds as 2 / d */
+    return V_SUB(V_ADD(r, r), one);
 }
 
 /* The gate arithmetic runs in passes over whole vectors of gates rather than
