@@ -21,7 +21,7 @@ static void usage(FILE *out)
         "  [--hidden H] [--layers L] [--kernel K] [--window W] [--epochs N]\n"
         "  [--batch B] [--lr X] [--weight-decay X] [--dropout X] [--clip X]\n"
         "  [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
-        "  [--ensemble N] [--skip-onset N] [--skip-after N] [--stride N]\n"
+        "  [--ensemble N] [--skip-onset N] [--skip-after N] [--lead N] [--stride N]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
         "  [--retarget] [--root-motion]\n"
         "  [--frame-norm] [--smooth A] [--threshold P] [--min-frames N]\n"
@@ -44,7 +44,9 @@ static void usage(FILE *out)
         "network of N*H units whose output averages the members' logits.\n"
         "Continuous takes (precog): --skip-onset N leaves out the windows ending\n"
         "in a move's first N frames, --skip-after N the null windows ending\n"
-        "within N frames after a move, --stride N keeps every N-th window\n"
+        "within N frames after a move, --lead N labels the null windows ending\n"
+        "in the N frames before a move with that move (report it as it starts),\n"
+        "--stride N keeps every N-th window\n"
         "(training samples only; validation scores every window).\n"
         "--retarget gives every bone the joint set's typical length (its\n"
         "direction kept), so bodies of other proportions look alike.\n"
@@ -132,7 +134,7 @@ int sk_cmd_train(int argc, char **argv)
     const char *data = NULL, *fmt = NULL, *subj = NULL, *vsubj = NULL,
                *arch_name = NULL, *out = NULL, *aug_spec = NULL, *mmap = NULL;
     int hidden = -1, layers = -1, kernel = 3, window = -1, epochs = 60, batch = 16,
-        threads = 2, patience = 20, ensemble = 1, skip_onset = 0, skip_after = 0,
+        threads = 2, patience = 20, ensemble = 1, skip_onset = 0, skip_after = 0, lead = 0,
         stride = 1, frame_norm = 0, retarget = 0, root_motion = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
     double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
     for (int i = 1; i < argc; i++) {
@@ -201,6 +203,8 @@ int sk_cmd_train(int argc, char **argv)
             bad = cli_parse_int(v, &skip_onset) || skip_onset < 0 || skip_onset > 1000;
         else if (!strcmp(a, "--skip-after"))
             bad = cli_parse_int(v, &skip_after) || skip_after < 0 || skip_after > 1000;
+        else if (!strcmp(a, "--lead"))
+            bad = cli_parse_int(v, &lead) || lead < 0 || lead > 1000;
         else if (!strcmp(a, "--stride"))
             bad = cli_parse_int(v, &stride) || stride < 1 || stride > 1000;
         else if (!strcmp(a, "--smooth"))
@@ -279,6 +283,7 @@ int sk_cmd_train(int argc, char **argv)
     cfg.progress = stderr;
     cfg.skip_onset = skip_onset;
     cfg.skip_after = skip_after;
+    cfg.lead = lead;
     cfg.stride = stride;
     sk__augment_none(&cfg.aug);
     /* Defaults: rotation, anisotropic scale, jitter; for clips crop + warp. */

@@ -12,6 +12,7 @@
 #include "nn_models.h"
 #include "nn/model.h"
 #include "nn/rng.h"
+#include "nn/training.h"
 
 static void random_input(float *x, size_t n, uint64_t seed)
 {
@@ -146,6 +147,61 @@ static void test_plain_matches_fast(void)
     sk_model_destroy(m);
 }
 
+/* A packed ensemble of 3 tcns: the stream finds its block-diagonal layers,
+ * does a third of their multiply-adds, and still gives the window
+ * inference's output; another model of the same header stepping that
+ * stream gets its own (full) output. */
+static void test_ensemble_groups(void)
+{
+    int C = 20, H = 8, L = 3, W = 15, K = 4, T = 15, n = 3;
+    sk_model *mem[3] = {NULL, NULL, NULL}, *big = NULL, *dense = NULL;
+    for (int i = 0; i < n; i++)
+        mem[i] = make_model(SK_ARCH_TCN, C, H, L, W, K, 3, 40 + (uint64_t)i);
+    big = make_model(SK_ARCH_TCN, C, n * H, L, W, K, 3, 50);
+    dense = make_model(SK_ARCH_TCN, C, n * H, L, W, K, 3, 51);
+    sk_model_stream *s = NULL, *sd = NULL;
+    float *x = malloc((size_t)T * C * sizeof *x);
+    CHECK(mem[0] && mem[1] && mem[2] && big && dense && x);
+    if (!mem[0] || !mem[1] || !mem[2] || !big || !dense || !x)
+        goto done;
+    CHECK_EQ_INT(sk__ensemble_pack(big, mem, n), 0);
+    sk_model_infer_sync(big);
+    CHECK_EQ_INT(sk_model_stream_create(&s, big), 0);
+    CHECK_EQ_INT(sk_model_stream_create(&sd, dense), 0);
+    if (!s || !sd)
+        goto done;
+    double head = (double)K * n * H, l0 = (double)n * H * C * 3;
+    double full = l0 + (L - 1) * (double)n * H * n * H * 3 + head;
+    CHECK_MSG(fabs(sk_model_stream_macs(s) - (l0 + (L - 1) * (double)n * H * H * 3 + head)) < 0.5,
+              "grouped macs %g", sk_model_stream_macs(s));
+    CHECK(fabs(sk_model_stream_macs(sd) - full) < 0.5);
+    random_input(x, (size_t)T * C, 77);
+    float ps[SK_MAX_CLASSES], pw[SK_MAX_CLASSES], pd[SK_MAX_CLASSES];
+    for (int t = 0; t < T; t++)
+        CHECK_EQ_INT(sk_model_stream_step(big, s, x + (size_t)t * C, ps), 0);
+    CHECK_EQ_INT(sk_model_infer(big, x, pw), 0);
+    float d = max_diff(ps, pw, K);
+    CHECK_MSG(d < 2e-5f, "grouped stream vs window: %g", d);
+    /* The dense model through the grouped stream's state = its own stream. */
+    sk_model_stream_reset(s);
+    for (int t = 0; t < T; t++) {
+        CHECK_EQ_INT(sk_model_stream_step(dense, s, x + (size_t)t * C, ps), 0);
+        CHECK_EQ_INT(sk_model_stream_step(dense, sd, x + (size_t)t * C, pd), 0);
+    }
+    CHECK(max_diff(ps, pd, K) == 0.0f);
+    CHECK_EQ_INT(sk_model_infer(dense, x, pw), 0);
+    CHECK(max_diff(pd, pw, K) < 2e-5f);
+    CHECK(max_diff(pd, ps, K) == 0.0f);
+done:
+    free(x);
+    sk_model_stream_destroy(s);
+    sk_model_stream_destroy(sd);
+    for (int i = 0; i < n; i++)
+        sk_model_destroy(mem[i]);
+    sk_model_destroy(big);
+    sk_model_destroy(dense);
+}
+
 static void test_errors(void)
 {
     sk_model *g = make_model(SK_ARCH_GRU, 12, 16, 2, 30, 5, 0, 1);
@@ -249,6 +305,7 @@ int main(void)
     RUN(test_matches_window);
     RUN(test_state_matters);
     RUN(test_plain_matches_fast);
+    RUN(test_ensemble_groups);
     RUN(test_errors);
     return check_report();
 }

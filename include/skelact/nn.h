@@ -238,7 +238,10 @@ typedef struct sk_model_stream sk_model_stream;
 
 /* Create the streaming state of one body for tcn model m (borrowed only
  * during the call: any model of the same header may step it). Allocates
- * everything; the state starts reset. Returns 0, SK_EINVAL (NULL),
+ * everything; the state starts reset. If m's layers from 1 on are block-
+ * diagonal (a packed ensemble: every weight outside the blocks exactly 0),
+ * steps of m skip the zero blocks; so a stream made before m's weights were
+ * changed in place must be made again. Returns 0, SK_EINVAL (NULL),
  * SK_EUNSUPPORTED (not a tcn) or SK_ENOMEM. */
 int sk_model_stream_create(sk_model_stream **out, const sk_model *m);
 /* Free; NULL is fine. */

@@ -10,6 +10,14 @@
  * through the head. The convolution reads the model's parameters in their
  * own layout, w (H, C_l, k): for output o the products over (c, j) are one
  * contiguous dot product against a gathered column col[c*k + j].
+ *
+ * Packed ensembles (sk__ensemble_pack: n members side by side) have block-
+ * diagonal layers from layer 1 on: output o of member g reads only member
+ * g's channels, and every other weight is exactly 0. The stream finds the
+ * largest such group count G when it is created and then takes each dot
+ * product over the member's own channels only (the zeros skipped: about
+ * 1/G of the work above layer 0), for the model it was created with; any
+ * other model stepping it gets the full dot products.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +38,9 @@ struct sk_model_stream {
     float *col;                   /* (max C_l * k) gathered column */
     float *h;                     /* (H) top layer's output */
     double macs;
+    int groups;                   /* G: layers >= 1 block-diagonal in G groups */
+    const sk_model *grouped;      /* the model G was found in */
+    const float *grouped_params;  /* its parameters then */
     float (*dot)(const float *, const float *, int); /* plain or avx2 */
     float *block;                 /* the one allocation */
 };
@@ -90,6 +101,25 @@ static float (*dot_pick(void))(const float *, const float *, int)
     return dot;
 }
 
+/* 1 if every layer from 1 on of m reads, for output o, only the channels of
+ * o's group of H/G: all other weights exactly 0. */
+static int block_diagonal(const sk_model *m, const sk__param_table *pt, int G)
+{
+    const sk_model_config *cfg = &m->hdr.arch;
+    int H = cfg->hidden, k = cfg->kernel, Hg = H / G;
+    for (int l = 1; l < cfg->layers; l++) {
+        const float *w = m->params + pt->layer[l].w_ih; /* (H, H, k) */
+        for (int o = 0; o < H; o++) {
+            const float *row = w + (size_t)o * H * k;
+            int g0 = (o / Hg) * Hg * k, g1 = g0 + Hg * k;
+            for (int i = 0; i < H * k; i++)
+                if ((i < g0 || i >= g1) && row[i] != 0.0f)
+                    return 0;
+        }
+    }
+    return 1;
+}
+
 int sk_model_stream_create(sk_model_stream **out, const sk_model *m)
 {
     if (!out || !m)
@@ -111,6 +141,14 @@ int sk_model_stream_create(sk_model_stream **out, const sk_model *m)
     s->K = cfg->classes;
     s->k = cfg->kernel;
     s->dot = dot_pick();
+    s->groups = 1;
+    for (int G = s->H; G >= 2 && s->L > 1; G--)
+        if (s->H % G == 0 && block_diagonal(m, &pt, G)) {
+            s->groups = G;
+            break;
+        }
+    s->grouped = m;
+    s->grouped_params = m->params;
     size_t total = 0, maxcol = 0;
     for (int l = 0; l < s->L; l++) {
         s->in[l] = l == 0 ? s->C : s->H;
@@ -118,7 +156,7 @@ int sk_model_stream_create(sk_model_stream **out, const sk_model *m)
         total += (size_t)s->ring[l] * s->in[l];
         if ((size_t)s->in[l] * s->k > maxcol)
             maxcol = (size_t)s->in[l] * s->k;
-        s->macs += (double)s->H * s->in[l] * s->k;
+        s->macs += (double)s->H * s->in[l] * s->k / (l > 0 ? s->groups : 1);
     }
     s->macs += (double)s->K * s->H;
     s->block = malloc((total + maxcol + (size_t)s->H) * sizeof(float));
@@ -174,6 +212,7 @@ int sk_model_stream_step(const sk_model *m, sk_model_stream *s, const float *x,
         return SK_EINVAL;
     const float *P = m->params;
     int H = s->H, k = s->k;
+    int G = m == s->grouped && P == s->grouped_params ? s->groups : 1, Hg = H / G;
     const float *in = x; /* (C_l) this layer's input at t */
     for (int l = 0; l < s->L; l++) {
         int Cl = s->in[l], R = s->ring[l], d = 1 << l;
@@ -190,7 +229,13 @@ int sk_model_stream_step(const sk_model *m, sk_model_stream *s, const float *x,
         const float *w = P + pt.layer[l].w_ih; /* (H, C_l, k) */
         const float *b = P + pt.layer[l].b_ih; /* (H) */
         for (int o = 0; o < H; o++) {
-            float z = b[o] + s->dot(w + (size_t)o * Cl * k, s->col, Cl * k);
+            float z;
+            if (l > 0 && G > 1) { /* only o's group of channels */
+                size_t g0 = (size_t)(o / Hg) * Hg * k;
+                z = b[o] + s->dot(w + (size_t)o * Cl * k + g0, s->col + g0, Hg * k);
+            } else {
+                z = b[o] + s->dot(w + (size_t)o * Cl * k, s->col, Cl * k);
+            }
             z = z > 0.0f ? z : 0.0f;
             s->h[o] = l > 0 ? z + in[o] : z;
         }

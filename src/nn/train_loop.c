@@ -165,7 +165,9 @@ static int evaluate(worker *ws, int n, int max_batch, const sk__dataset *ds,
 }
 
 /* Drop training windows of continuous takes per cfg (skip_onset,
- * skip_after, stride), in place; keeps the order. */
+ * skip_after, stride), in place, keeping the order; with cfg->lead, label
+ * the null windows that end at most lead frames before a move's first frame
+ * with that move. */
 static void samples_filter(const sk__dataset *ds, const sk__train_config *cfg,
                            sk__sample *s, int *n)
 {
@@ -190,6 +192,12 @@ static void samples_filter(const sk__dataset *ds, const sk__train_config *cfg,
                         break;
                     }
         }
+        if (keep && t >= 0 && c->labels && c->labels[t] == 0)
+            for (int u = t + 1; u < c->nframes && u - t <= cfg->lead; u++)
+                if (c->labels[u] != 0) {
+                    s[i].label = c->labels[u];
+                    break;
+                }
         if (keep)
             s[k++] = s[i];
     }

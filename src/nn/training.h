@@ -131,6 +131,10 @@ typedef struct sk__train_config {
     int skip_after;     /* leave out null windows ending within N frames
                            after a move (the move still fills the window) */
     int stride;         /* keep every stride-th window of a take (<= 1: all) */
+    int lead;           /* label the null windows ending at most lead frames
+                           before a move's first frame with that move (the
+                           move is under way before its labelled start; 0:
+                           off) */
 } sk__train_config;
 
 typedef struct sk__train_result {
