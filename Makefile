@@ -50,7 +50,7 @@ bench: build
 # the exact command and its figures: models/README.md). Deterministic seed.
 PRECOG ?= ../shared/data/precog
 MODEL_TRAIN ?= --arch tcn --hidden 64 --layers 4 --window 31 --frame-norm \
-  --epochs 16 --stride 2 --refractory 30 --seed 1
+  --epochs 16 --stride 2 --refractory 30 --ensemble 3 --seed 1
 model: build
 	./$(BUILD)/skelact train --data $(PRECOG) --format precog --subjects 1-9 \
 	  $(MODEL_TRAIN) --out models/precog.model

@@ -28,7 +28,7 @@ static void usage(FILE *out)
         "  [--refractory N]\n"
         "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, epochs 60,\n"
         "(precog without --arch: the streaming tcn, hidden 64, layers 4, window\n"
-        "31, --frame-norm, refractory 30: models/README.md says why),\n"
+        "31, --frame-norm, refractory 30, --ensemble 3: models/README.md says why),\n"
         "batch 16, lr 3e-3 (3 warmup epochs, cosine decay), weight decay 1e-2,\n"
         "dropout 0.5, clip 5, ema 0.99, patience 20, threads 2, aug\n"
         "rotate=15,scale=0.2,jitter=0.01 (+ crop=0.3,warp=0.3 for msr).\n"
@@ -134,7 +134,7 @@ int sk_cmd_train(int argc, char **argv)
     const char *data = NULL, *fmt = NULL, *subj = NULL, *vsubj = NULL,
                *arch_name = NULL, *out = NULL, *aug_spec = NULL, *mmap = NULL;
     int hidden = -1, layers = -1, kernel = 3, window = -1, epochs = 60, batch = 16,
-        threads = 2, patience = 20, ensemble = 1, skip_onset = 0, skip_after = 0, lead = 0,
+        threads = 2, patience = 20, ensemble = -1, skip_onset = 0, skip_after = 0, lead = 0,
         stride = 1, frame_norm = 0, retarget = 0, root_motion = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
     double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
     for (int i = 1; i < argc; i++) {
@@ -254,6 +254,8 @@ int sk_cmd_train(int argc, char **argv)
         window = 31; /* the receptive field of 4 layers of kernel 3 */
     if (stream_default)
         frame_norm = 1;
+    if (ensemble < 0)
+        ensemble = stream_default ? 3 : 1;
     if (refractory < 0)
         refractory = stream_default ? 30 : 15;
     int arch = sk_arch_from_name(arch_name);

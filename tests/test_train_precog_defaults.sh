@@ -2,7 +2,8 @@
 # `skelact train --format precog` without --arch trains the shipped streaming
 # tcn recipe's shape (models/README.md): the model it writes is byte for byte
 # the one the explicit options write (tcn, hidden 64, layers 4, window 31,
-# --frame-norm, refractory 30, lr 3e-3), and a different learning rate gives
+# --frame-norm, refractory 30, lr 3e-3, an ensemble of 3), and a different
+# learning rate gives
 # a different file (the comparison can fail). One subject, one epoch, every
 # 4th window: a few seconds.
 . "$(dirname "$0")/stream_lib.sh"
@@ -10,7 +11,7 @@
 [ -d "$DATA/precog" ] || { echo "SKIP: no $DATA/precog"; exit 77; }
 P=$DATA/precog
 COMMON=(--data "$P" --format precog --subjects 1 --epochs 1 --stride 4 --seed 7 --threads 1)
-EXPLICIT=(--arch tcn --hidden 64 --layers 4 --window 31 --frame-norm --refractory 30)
+EXPLICIT=(--arch tcn --hidden 64 --layers 4 --window 31 --frame-norm --refractory 30 --ensemble 3)
 
 train() { # OUT ARGS...
     local out=$1
@@ -26,7 +27,7 @@ if train "$TMP/default.model" &&
     train "$TMP/explicit.model" "${EXPLICIT[@]}" --lr 3e-3 &&
     train "$TMP/lr1.model" "${EXPLICIT[@]}" --lr 1e-3; then
     cmp -s "$TMP/default.model" "$TMP/explicit.model" &&
-        ok "no --arch = tcn 4x64 window 31 frame_norm refractory 30 lr 3e-3 (identical files)" ||
+        ok "no --arch = 3 x tcn 4x64 window 31 frame_norm refractory 30 lr 3e-3 (identical files)" ||
         bad "no --arch differs from the explicit shipped recipe"
     cmp -s "$TMP/default.model" "$TMP/lr1.model" &&
         bad "--lr 1e-3 gave the same file as the default (comparison blind)" ||
