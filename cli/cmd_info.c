@@ -33,6 +33,9 @@ static void print_text(const char *path, long long size, const sk_model_header *
             printf("%s%ld", l ? ", " : " ", 1L << l);
         printf("\n");
     }
+    printf("head:          %s\n", a->pool == SK_POOL_MEAN
+                                         ? "mean of the top layer over the window (pool mean)"
+                                         : "the top layer's last step (pool last)");
     printf("parameters:    %zu (%zu bytes of float32)\n", nparams, nparams * 4);
     printf("window:        %d frames (%.2f s at %g fps)\n", a->window,
            a->window / (double)h->features.fps, (double)h->features.fps);
@@ -60,13 +63,14 @@ static void print_json(const char *path, long long size, const sk_model_header *
     cli_json_string(stdout, path);
     printf(",\"bytes\":%lld,\"arch\":\"%s\",\"input\":%d,\"hidden\":%d,"
            "\"layers\":%d,\"classes\":%d,\"window\":%d,\"kernel\":%d,"
-           "\"params\":%zu,\"joint_set\":\"%s\",\"features\":{\"center\":%s,"
+           "\"pool\":\"%s\",\"params\":%zu,\"joint_set\":\"%s\",\"features\":{\"center\":%s,"
            "\"scale\":%s,\"rotate\":%s,\"velocity\":%s,\"frame_norm\":%s,"
            "\"fps\":%.9g},"
            "\"post\":{\"smooth\":%.9g,\"threshold\":%.9g,\"min_frames\":%d,"
            "\"refractory\":%d},\"labels\":[",
            size, sk_arch_name(a->arch), a->input, a->hidden, a->layers,
-           a->classes, a->window, a->kernel, nparams, js ? js->name : "?",
+           a->classes, a->window, a->kernel, sk_pool_name(a->pool), nparams,
+           js ? js->name : "?",
            h->features.center ? "true" : "false",
            h->features.scale ? "true" : "false",
            h->features.rotate ? "true" : "false",

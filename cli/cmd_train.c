@@ -18,16 +18,16 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: skelact train --data DIR --format precog|msr --subjects LIST\n"
         "                     [--val-subjects LIST] --arch gru|lstm|tcn --out M\n"
-        "  [--hidden H] [--layers L] [--kernel K] [--window W] [--epochs N]\n"
-        "  [--batch B] [--lr X] [--weight-decay X] [--dropout X] [--clip X]\n"
-        "  [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
+        "  [--hidden H] [--layers L] [--kernel K] [--window W] [--pool last|mean]\n"
+        "  [--epochs N] [--batch B] [--lr X] [--weight-decay X] [--dropout X]\n"
+        "  [--clip X] [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
         "  [--ensemble N] [--skip-onset N] [--skip-after N] [--stride N]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
         "  [--frame-norm] [--smooth A] [--threshold P] [--min-frames N]\n"
         "  [--refractory N]\n"
-        "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, epochs 60,\n"
-        "(precog without --arch: the streaming tcn, hidden 64, layers 4, window\n"
-        "31, --frame-norm, refractory 30: models/README.md says why),\n"
+        "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, pool last,\n"
+        "epochs 60 (precog without --arch: the streaming tcn, hidden 64, layers\n"
+        "4, window 31, --frame-norm, refractory 30: models/README.md says why),\n"
         "batch 16, lr 3e-3 (3 warmup epochs, cosine decay), weight decay 1e-2,\n"
         "dropout 0.5, clip 5, ema 0.99, patience 20, threads 2, aug\n"
         "rotate=15,scale=0.2,jitter=0.01 (+ crop=0.3,warp=0.3 for msr).\n"
@@ -45,7 +45,10 @@ static void usage(FILE *out)
         "within N frames after a move, --stride N keeps every N-th window\n"
         "(training samples only; validation scores every window).\n"
         "--frame-norm measures size and rotation on each frame alone (causal:\n"
-        "what a streaming tcn needs) instead of once per window. --smooth,\n"
+        "what a streaming tcn needs) instead of once per window. --pool mean\n"
+        "feeds the head the mean of the top layer's outputs over the window\n"
+        "instead of its last step (for segmented clips, msr: the whole action is\n"
+        "in the window; not for streaming tcn models). --smooth,\n"
         "--threshold, --min-frames, --refractory set the decision defaults\n"
         "stored in the model (0.5, 0.6, 3, 15).\n"
         "Progress on stderr each epoch; with --val-subjects the best-validation\n"
@@ -122,7 +125,8 @@ static int parse_mirror_map(const char *s, int format, int *map)
 int sk_cmd_train(int argc, char **argv)
 {
     const char *data = NULL, *fmt = NULL, *subj = NULL, *vsubj = NULL,
-               *arch_name = NULL, *out = NULL, *aug_spec = NULL, *mmap = NULL;
+               *arch_name = NULL, *out = NULL, *aug_spec = NULL, *mmap = NULL,
+               *pool_name = "last";
     int hidden = -1, layers = -1, kernel = 3, window = -1, epochs = 60, batch = 16,
         threads = 2, patience = 20, ensemble = 1, skip_onset = 0, skip_after = 0,
         stride = 1, frame_norm = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
@@ -163,6 +167,8 @@ int sk_cmd_train(int argc, char **argv)
             out = v;
         else if (!strcmp(a, "--aug"))
             aug_spec = v;
+        else if (!strcmp(a, "--pool"))
+            bad = sk_pool_from_name(pool_name = v) < 0;
         else if (!strcmp(a, "--mirror-map"))
             mmap = v;
         else if (!strcmp(a, "--hidden"))
@@ -244,6 +250,10 @@ int sk_cmd_train(int argc, char **argv)
         return cli_usage_error("train", "bad --subjects list '%s'", subj);
     if (vsubj && cli_parse_int_list(vsubj, vsubjects, SK_MAX_SUBJECTS) < 1)
         return cli_usage_error("train", "bad --val-subjects list '%s'", vsubj);
+    int pool = sk_pool_from_name(pool_name);
+    if (pool != SK_POOL_LAST && frame_norm)
+        return cli_usage_error("train", "--pool %s and --frame-norm: a streaming model's head reads the last step",
+                               pool_name);
     if (ensemble > 1 && arch == SK_ARCH_TCN)
         return cli_usage_error("train", "--ensemble needs --arch gru or lstm");
     if (window < 0)
@@ -313,6 +323,7 @@ int sk_cmd_train(int argc, char **argv)
     h.arch.classes = train.nlabels;
     h.arch.window = window;
     h.arch.kernel = arch == SK_ARCH_TCN ? kernel : 0;
+    h.arch.pool = pool;
     h.post.smooth = (float)smooth;
     h.post.threshold = (float)threshold;
     h.post.min_frames = min_frames;
@@ -321,9 +332,9 @@ int sk_cmd_train(int argc, char **argv)
     memcpy(h.labels, train.labels, sizeof h.labels);
     fprintf(stderr,
             "train: %d %s files (subjects %s)%s%s, arch %s hidden %d layers %d "
-            "window %d, %d threads%s\n",
+            "window %d, pool %s, %d threads%s\n",
             train.nclips, fmt, subj, vsubj ? ", validation subjects " : "",
-            vsubj ? vsubj : "", arch_name, hidden, layers, window, threads,
+            vsubj ? vsubj : "", arch_name, hidden, layers, window, pool_name, threads,
             ensemble > 1 ? ", ensemble" : "");
     for (int e = 0; e < ensemble; e++) {
         sk__train_result res;

@@ -415,6 +415,27 @@ static void test_msr(const char *data)
              "'%s' eval --model '%s' --data '%s' --format msr --subjects 2 "
              "--tta-crop 1 2>/dev/null", bin, model, dir);
     CHECK_EQ_INT(run(cmd), 2);
+    /* --pool mean: a pooled ensemble, evaluated and described by info. */
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --arch gru "
+             "--hidden 8 --epochs 1 --ensemble 2 --pool mean --out '%s' 2>/dev/null",
+             bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' info --json '%s' | grep -q '\"pool\":\"mean\"'", bin, model);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model '%s' --data '%s' --format msr --subjects 2 --json "
+             "| grep -q '\"clips\":%d'", bin, model, dir, plain_clips);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --pool max "
+             "--out '%s' 2>/dev/null", bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 2);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --pool mean "
+             "--frame-norm --out '%s' 2>/dev/null", bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 2);
     /* Bad arguments and unreadable folders: exit 2. */
     snprintf(cmd, sizeof cmd,
              "'%s' train --data /nonexistent --format msr --subjects 1 --out '%s' "

@@ -92,6 +92,15 @@ static void ref_forward(const sk_model_config *cfg, const float *P,
         out = sw;
     }
     const double *last = in + (size_t)(W - 1) * H;
+    if (cfg->pool == SK_POOL_MEAN) { /* the mean over the window */
+        for (int j = 0; j < H; j++) {
+            double m = 0;
+            for (int t = 0; t < W; t++)
+                m += in[(size_t)t * H + j];
+            h[j] = m / W;
+        }
+        last = h;
+    }
     double mx = -1e300, sum = 0;
     for (int k = 0; k < cfg->classes; k++) {
         double z = P[pt.b_out + k];
@@ -356,10 +365,11 @@ static const struct shape shapes[] = {
 static void test_models_match_reference(void)
 {
     int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
-    for (int si = 0; si < nshapes; si++) {
+    for (int pi = 0; pi < 2 * nshapes; pi++) { /* last step, then mean */
+        int si = pi % nshapes, pool = pi < nshapes ? SK_POOL_LAST : SK_POOL_MEAN;
         const struct shape *s = &shapes[si];
-        sk_model *m = make_model(s->arch, s->C, s->H, s->L, s->W, s->K,
-                                 s->ksize, 100 + si);
+        sk_model *m = make_model_pool(s->arch, s->C, s->H, s->L, s->W, s->K,
+                                      s->ksize, pool, 100 + si);
         CHECK_MSG(m != NULL, "shape %d: create failed", si);
         if (!m)
             continue;
@@ -442,10 +452,11 @@ static void test_matches_trainer(void)
 {
     const int B = 3;
     int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
-    for (int si = 0; si < nshapes; si++) {
+    for (int pi = 0; pi < 2 * nshapes; pi++) { /* last step, then mean */
+        int si = pi % nshapes, pool = pi < nshapes ? SK_POOL_LAST : SK_POOL_MEAN;
         const struct shape *s = &shapes[si];
-        sk_model *m = make_model(s->arch, s->C, s->H, s->L, s->W, s->K,
-                                 s->ksize, 300 + si);
+        sk_model *m = make_model_pool(s->arch, s->C, s->H, s->L, s->W, s->K,
+                                      s->ksize, pool, 300 + si);
         if (!m)
             continue;
         sk_trainer *t = NULL;

@@ -325,6 +325,47 @@ static void test_relu_dropout(void)
     free(c.inp), free(c.g), free(c.out), free(c.mask), free(d);
 }
 
+/* ---- mean over time ---- */
+typedef struct {
+    int B, T, H;
+    double *inp, *g, *out;
+} pool_ctx;
+
+static double pool_loss(void *p)
+{
+    pool_ctx *c = p;
+    sk__meanpool_forward_d(c->out, c->inp, c->B, c->T, c->H);
+    return dotsum(c->out, c->g, (size_t)c->B * c->H);
+}
+
+static void test_meanpool(void)
+{
+    pool_ctx c = {.B = 3, .T = 7, .H = 5};
+    size_t nin = (size_t)c.B * c.T * c.H, nout = (size_t)c.B * c.H;
+    c.inp = rand_vec(nin, 1), c.g = rand_vec(nout, 1), c.out = zeros(nout);
+    double *d = zeros(nin);
+    for (size_t i = 0; i < nin; i++) /* backward adds */
+        d[i] = 2;
+    pool_loss(&c);
+    sk__meanpool_backward_d(d, c.g, c.B, c.T, c.H);
+    for (size_t i = 0; i < nin; i++)
+        d[i] -= 2;
+    grad_check("meanpool", "inp", pool_loss, &c, c.inp, d, nin);
+    /* The definition: the mean over t of each unit. */
+    pool_loss(&c); /* grad_check left out at a perturbed input */
+    double maxd = 0;
+    for (int b = 0; b < c.B; b++)
+        for (int h = 0; h < c.H; h++) {
+            double s = 0;
+            for (int t = 0; t < c.T; t++)
+                s += c.inp[((size_t)b * c.T + t) * c.H + h];
+            double e = fabs(s / c.T - c.out[(size_t)b * c.H + h]);
+            maxd = e > maxd ? e : maxd;
+        }
+    CHECK_MSG(maxd < 1e-12, "meanpool differs from the mean by %g", maxd);
+    free(c.inp), free(c.g), free(c.out), free(d);
+}
+
 typedef struct {
     int B, K, y[4];
     double *logits, *probs, *losses, *wt;
@@ -383,11 +424,11 @@ static double net_loss(void *p)
                              c->wt, c->B, c->p, NULL);
 }
 
-static void net_check(int arch, int layers, float p)
+static void net_check_pool(int arch, int layers, float p, int pool)
 {
     net_ctx c = {.cfg = {.arch = arch, .input = 4, .hidden = 6,
                          .layers = layers, .classes = 3, .window = 7,
-                         .kernel = 3},
+                         .kernel = 3, .pool = pool},
                  .B = 3, .p = p, .y = {2, 0, 1}};
     size_t np = sk_model_param_count(&c.cfg);
     size_t nx = (size_t)c.B * c.cfg.window * c.cfg.input;
@@ -400,30 +441,39 @@ static void net_check(int arch, int layers, float p)
     sk__net_forward_d(NULL, c.ws, &c.cfg, c.params, c.x, c.y, c.wt, c.B, p, &r);
     sk__net_backward_d(grads, dx, c.ws, &c.cfg, c.params, c.x, c.y, c.wt, c.B,
                        p);
-    char what[32];
-    snprintf(what, sizeof what, "%s L=%d p=%.1f", sk_arch_name(arch), layers,
-             p);
+    char what[40];
+    snprintf(what, sizeof what, "%s L=%d p=%.1f %s", sk_arch_name(arch), layers,
+             p, sk_pool_name(pool));
     grad_check(what, "params", net_loss, &c, c.params, grads, np);
     grad_check(what, "x", net_loss, &c, c.x, dx, nx);
     free(c.params), free(c.x), free(c.wt), free(c.ws), free(grads), free(dx);
+}
+
+static void net_check(int arch, int layers, float p)
+{
+    net_check_pool(arch, layers, p, SK_POOL_LAST);
 }
 
 static void test_net_gru(void)
 {
     net_check(SK_ARCH_GRU, 2, 0.0f);
     net_check(SK_ARCH_GRU, 2, 0.3f);
+    net_check_pool(SK_ARCH_GRU, 2, 0.0f, SK_POOL_MEAN);
+    net_check_pool(SK_ARCH_GRU, 2, 0.3f, SK_POOL_MEAN);
 }
 
 static void test_net_lstm(void)
 {
     net_check(SK_ARCH_LSTM, 2, 0.0f);
     net_check(SK_ARCH_LSTM, 3, 0.3f);
+    net_check_pool(SK_ARCH_LSTM, 2, 0.3f, SK_POOL_MEAN);
 }
 
 static void test_net_tcn(void)
 {
     net_check(SK_ARCH_TCN, 3, 0.0f);
     net_check(SK_ARCH_TCN, 3, 0.3f);
+    net_check_pool(SK_ARCH_TCN, 3, 0.3f, SK_POOL_MEAN);
 }
 
 /* ---- the float trainer ---- */
@@ -572,7 +622,7 @@ static void test_trainer(void)
 
 /* The AVX2 build of the float layers gives bit-identical results to the
  * portable build: same operations in the same order, wider. */
-static void avx2_check(int arch)
+static void avx2_check(int arch, int pool)
 {
 #if SK__LAYERS_AVX2
     if (!sk__cpu_has_avx2()) {
@@ -581,7 +631,7 @@ static void avx2_check(int arch)
     }
     sk_model_config cfg = {.arch = arch, .input = 21, .hidden = 37,
                            .layers = 3, .classes = 5, .window = 11,
-                           .kernel = 3};
+                           .kernel = 3, .pool = pool};
     enum { B = 6 };
     size_t np = sk_model_param_count(&cfg), nx = (size_t)B * 11 * 21;
     size_t nws = sk__net_ws_size(&cfg, B);
@@ -609,16 +659,18 @@ static void avx2_check(int arch)
     free(p), free(x), free(g1), free(g2), free(dx1), free(dx2), free(ws1);
     free(ws2);
 #else
-    (void)arch;
+    (void)arch, (void)pool;
     printf("  (no AVX2 build on this platform)\n");
 #endif
 }
 
 static void test_avx2_same(void)
 {
-    avx2_check(SK_ARCH_GRU);
-    avx2_check(SK_ARCH_LSTM);
-    avx2_check(SK_ARCH_TCN);
+    for (int pool = SK_POOL_LAST; pool <= SK_POOL_MEAN; pool++) {
+        avx2_check(SK_ARCH_GRU, pool);
+        avx2_check(SK_ARCH_LSTM, pool);
+        avx2_check(SK_ARCH_TCN, pool);
+    }
 }
 
 /* AdamW against its definition, computed here in double. */
@@ -667,6 +719,7 @@ int main(void)
     RUN(test_lstm);
     RUN(test_conv);
     RUN(test_relu_dropout);
+    RUN(test_meanpool);
     RUN(test_softmax_ce);
     RUN(test_net_gru);
     RUN(test_net_lstm);

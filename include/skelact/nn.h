@@ -11,6 +11,12 @@
  *         layer l (1, 2, 4, 8, ...), each followed by ReLU; from layer 1 on a
  *         residual connection adds the layer's input. The last step -> dense (K).
  *
+ * The head reads the top layer's last step (pool SK_POOL_LAST, the default
+ * and the only choice for live streams) or, with SK_POOL_MEAN, the mean of
+ * the top layer's outputs over the W steps of the window (segmented clips:
+ * the whole action is in the window, and the last step alone forgets part
+ * of it). Pooling adds no parameters.
+ *
  * All parameters live in one float32 buffer, in this order (C_l is the
  * input size of layer l: C for l = 0, H after):
  *
@@ -58,7 +64,16 @@ typedef struct sk_model_config {
     int classes;  /* K */
     int window;   /* W: frames per window */
     int kernel;   /* tcn: kernel size (3) */
+    int pool;     /* SK_POOL_*: what the head reads (0: the last step) */
 } sk_model_config;
+
+enum {
+    SK_POOL_LAST = 0, /* the top layer's last step (every 1.0 model file) */
+    SK_POOL_MEAN = 1, /* the mean over the window's W steps */
+};
+/* "last", "mean" <-> SK_POOL_*; -1 / NULL if unknown. */
+int sk_pool_from_name(const char *name);
+const char *sk_pool_name(int pool);
 
 /* How frames become feature vectors (src/nn/features.c); stored in the model
  * file so live recognition computes exactly what training saw. */
@@ -152,7 +167,8 @@ void sk_model_infer_sync(sk_model *m);
  * if m cannot run inference. Static string. */
 const char *sk_model_infer_kernels(const sk_model *m);
 /* Multiply-adds sk_model_infer does per window (tcn: only the steps the
- * last step depends on); 0 if m cannot run inference. */
+ * head depends on: the last step's receptive field, or every step with a
+ * pooled head); 0 if m cannot run inference. */
 double sk_model_infer_macs(const sk_model *m);
 /* Measured single-thread peak of this CPU in single-precision flops per
  * second: independent fused multiply-adds of the widest vector set this CPU
@@ -225,7 +241,8 @@ typedef struct sk_model_stream sk_model_stream;
 /* Create the streaming state of one body for tcn model m (borrowed only
  * during the call: any model of the same header may step it). Allocates
  * everything; the state starts reset. Returns 0, SK_EINVAL (NULL),
- * SK_EUNSUPPORTED (not a tcn) or SK_ENOMEM. */
+ * SK_EUNSUPPORTED (not a tcn, or a pooled head: pool not SK_POOL_LAST)
+ * or SK_ENOMEM. */
 int sk_model_stream_create(sk_model_stream **out, const sk_model *m);
 /* Free; NULL is fine. */
 void sk_model_stream_destroy(sk_model_stream *s);

@@ -10,9 +10,14 @@
  * (kernels.h: matvec_mm), and the next layer's rows 0..r0-1 inside this
  * layer's later steps; only layer 0's first r0 rows run on their own.
  *
- * Per layer of tcn: only the steps the last step depends on are computed
- * (the receptive field narrows from the top layer down, as a streaming
- * implementation would), each as one row of an im2col matrix product.
+ * Per layer of tcn: only the steps the head depends on are computed (for
+ * the last step, the receptive field narrows from the top layer down, as a
+ * streaming implementation would; a pooled head needs every step of the top
+ * layer), each as one row of an im2col matrix product.
+ *
+ * The head reads the top layer's last step, or with pool SK_POOL_MEAN the
+ * mean of its W steps (summed in order of t, then times 1/W: one function
+ * for the single and the batch path).
  *
  * Batches (sk_model_infer_batch): n windows share each pass over the
  * weights. gru/lstm: per layer, the input projections of all n windows are
@@ -46,6 +51,7 @@
 struct sk__infer {
     const sk__kernels *k;
     int arch, C, H, L, W, K, G, ksize; /* the model's sizes (ksize: tcn) */
+    int pool;                          /* SK_POOL_* */
     int Hp;                            /* H padded to the vector width */
     int Np;                            /* G * Hp: gate outputs per step */
     int bmax;                          /* windows a batch pass holds (1..16) */
@@ -62,6 +68,7 @@ struct sk__infer {
     float *gh;     /* (bmax, Np) recurrent projection of one step */
     float *seq[2]; /* (bmax, W, Hp) each: layer outputs, ping-pong */
     float *cell;   /* (bmax, Hp) lstm cell state */
+    float *pooled; /* (Hp) the head's input with a pooled head */
     float *col;    /* tcn: (bmax, W, ksize * max(C, Hp)) im2col rows */
     float *tmp;    /* (max over layers of cin * Np) unpacked staging */
     int *rows;     /* tcn: (L, W) times layer l must output, oldest first */
@@ -143,7 +150,8 @@ static void tcn_plan(struct sk__infer *s)
     int W = s->W, L = s->L;
     unsigned char *need = (unsigned char *)s->col; /* borrowed before use */
     memset(need, 0, (size_t)L * W);
-    need[(size_t)(L - 1) * W + W - 1] = 1;
+    for (int t = s->pool == SK_POOL_MEAN ? 0 : W - 1; t < W; t++)
+        need[(size_t)(L - 1) * W + t] = 1;
     for (int l = L - 1; l > 0; l--) {
         long d = 1L << l;
         for (int t = 0; t < W; t++) {
@@ -190,6 +198,7 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     s->K = cfg->classes;
     s->G = sk__arch_gates(cfg->arch);
     s->ksize = cfg->arch == SK_ARCH_TCN ? cfg->kernel : 1;
+    s->pool = cfg->pool;
     s->Hp = (int)round_up((size_t)s->H, (size_t)k->vw);
     s->Np = s->G * s->Hp;
 
@@ -234,6 +243,8 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     n += round_up(bmax * W * Hp, A);
     size_t off_cell = n;
     n += round_up(bmax * Hp, A);
+    size_t off_pooled = n;
+    n += round_up(Hp, A);
     size_t off_col = n;
     size_t ncol = W * (size_t)s->ksize * cmax;
     if (s->arch == SK_ARCH_TCN)
@@ -265,6 +276,7 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     s->seq[0] = s->block + off_seq0;
     s->seq[1] = s->block + off_seq1;
     s->cell = s->block + off_cell;
+    s->pooled = s->block + off_pooled;
     s->col = s->block + off_col;
     s->tmp = s->block + off_tmp;
 
@@ -519,10 +531,23 @@ static const float *tcn_forward(struct sk__infer *s, int n, const float *x)
     return out;
 }
 
-/* The head and the softmax: h (H) the top layer's last step -> probs (K). */
-static void infer_head(const sk_model *m, const float *h, float *probs)
+/* The head and the softmax: top (W, Hp) one window's top-layer outputs
+ * (tcn: valid at the rows the plan computed) -> probs (K). */
+static void infer_head(const sk_model *m, const float *top, float *probs)
 {
     const struct sk__infer *s = m->infer;
+    const float *h = top + (size_t)(s->W - 1) * s->Hp; /* the last step */
+    if (s->pool == SK_POOL_MEAN) {
+        float *p = s->pooled, inv = 1.0f / (float)s->W;
+        for (int j = 0; j < s->H; j++)
+            p[j] = 0.0f;
+        for (int t = 0; t < s->W; t++)
+            for (int j = 0; j < s->H; j++)
+                p[j] += top[(size_t)t * s->Hp + j];
+        for (int j = 0; j < s->H; j++)
+            p[j] *= inv;
+        h = p;
+    }
     const float *w = m->params + s->pt.w_out;         /* (K, H) */
     const float *b = m->params + s->pt.b_out;         /* (K) */
     for (int c = 0; c < s->K; c++) {
@@ -560,7 +585,7 @@ int sk_model_infer(sk_model *m, const float *x, float *probs)
         infer_pack(m);
     const float *top = s->arch == SK_ARCH_TCN ? tcn_forward(s, 1, x)
                                               : rnn_forward(s, x);
-    infer_head(m, top + (size_t)(s->W - 1) * s->Hp, probs); /* last step */
+    infer_head(m, top, probs);
     return 0;
 }
 
@@ -582,8 +607,7 @@ int sk_model_infer_batch(sk_model *m, int n, const float *x, float *probs)
             const float *top = s->arch == SK_ARCH_TCN ? tcn_forward(s, b, x)
                                                       : rnn_forward_batch(s, b, x);
             for (int i = 0; i < b; i++)
-                infer_head(m, top + i * ws + (size_t)(s->W - 1) * s->Hp,
-                           probs + (size_t)i * s->K);
+                infer_head(m, top + i * ws, probs + (size_t)i * s->K);
         }
         x += (size_t)b * wc;
         probs += (size_t)b * s->K;

@@ -93,6 +93,15 @@ void SK__R(conv_backward)(REAL *dinp,       /* (B,T,C) or NULL */
                           const REAL *w,    /* (O,C,K) */
                           int B, int T, int C, int O, int K, int d);
 
+/* Mean over time (the head's input with pool SK_POOL_MEAN):
+ *   out[b,h] = (1/T) sum_t inp[b,t,h], summed in order of t. */
+void SK__R(meanpool_forward)(REAL *out,       /* (B,H) */
+                             const REAL *inp, /* (B,T,H) */
+                             int B, int T, int H);
+void SK__R(meanpool_backward)(REAL *dinp,       /* (B,T,H) */
+                              const REAL *dout, /* (B,H) */
+                              int B, int T, int H);
+
 /* ReLU: out = max(inp, 0). Backward reads the forward output. */
 void SK__R(relu_forward)(REAL *out, const REAL *inp, size_t N); /* (N) (N) */
 void SK__R(relu_backward)(REAL *dinp,       /* (N) */

@@ -495,6 +495,36 @@ void SK__R(conv_backward)(REAL *dinp, REAL *dw, REAL *db, REAL *cache,
         }
 }
 
+/* ---- mean over time --------------------------------------------------- */
+
+void SK__R(meanpool_forward)(REAL *out, const REAL *inp, int B, int T, int H)
+{
+    REAL inv = (REAL)1 / (REAL)T;
+    for (int b = 0; b < B; b++) {
+        REAL *o = out + (size_t)b * H;
+        const REAL *x = inp + (size_t)b * T * H;
+        for (int h = 0; h < H; h++)
+            o[h] = 0;
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < H; h++)
+                o[h] += x[(size_t)t * H + h];
+        for (int h = 0; h < H; h++)
+            o[h] *= inv;
+    }
+}
+
+void SK__R(meanpool_backward)(REAL *dinp, const REAL *dout, int B, int T, int H)
+{
+    REAL inv = (REAL)1 / (REAL)T;
+    for (int b = 0; b < B; b++) {
+        const REAL *d = dout + (size_t)b * H;
+        REAL *dx = dinp + (size_t)b * T * H;
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < H; h++)
+                dx[(size_t)t * H + h] += d[h] * inv;
+    }
+}
+
 /* ---- ReLU, dropout --------------------------------------------------- */
 
 void SK__R(relu_forward)(REAL *out, const REAL *inp, size_t N)
@@ -624,11 +654,15 @@ double SK__R(net_forward)(REAL *probs, REAL *ws, const sk_model_config *cfg,
             }
         }
     }
-    /* The last step of the last layer -> (dropout) -> head. */
+    /* The last step (or the mean over time) of the last layer -> (dropout)
+     * -> head. */
     REAL *last = ws + L.last, *head_in = last;
-    for (int b = 0; b < B; b++)
-        memcpy(last + (size_t)b * H, inp + ((size_t)b * T + T - 1) * H,
-               (size_t)H * sizeof *last);
+    if (cfg->pool == SK_POOL_MEAN)
+        SK__R(meanpool_forward)(last, inp, B, T, H);
+    else
+        for (int b = 0; b < B; b++)
+            memcpy(last + (size_t)b * H, inp + ((size_t)b * T + T - 1) * H,
+                   (size_t)H * sizeof *last);
     if (p > 0) {
         head_in = ws + L.last_drop;
         SK__R(dropout_forward)(head_in, ws + L.last_mask, last, p, rng,
@@ -662,7 +696,7 @@ void SK__R(net_backward)(REAL *grads, REAL *dx, REAL *ws,
     SK__R(zero)(dlogits, (size_t)B * K);
     SK__R(softmax_ce_backward)(dlogits, ws + L.probs, y, weight, B, K);
 
-    /* Head input: the (dropped-out) last step of the last layer. */
+    /* Head input: the (dropped-out) last step or mean of the last layer. */
     const REAL *head_in = p > 0 ? ws + L.last_drop : ws + L.last;
     SK__R(zero)(dlast_drop, BH);
     SK__R(dense_backward)(dlast_drop, grads + L.pt.w_out, grads + L.pt.b_out,
@@ -675,9 +709,12 @@ void SK__R(net_backward)(REAL *grads, REAL *dx, REAL *ws,
     }
     REAL *dnext = ws + L.dA, *dprev = ws + L.dB;
     SK__R(zero)(dnext, BTH);
-    for (int b = 0; b < B; b++)
-        memcpy(dnext + ((size_t)b * T + T - 1) * H, dlast + (size_t)b * H,
-               (size_t)H * sizeof *dnext);
+    if (cfg->pool == SK_POOL_MEAN)
+        SK__R(meanpool_backward)(dnext, dlast, B, T, H);
+    else
+        for (int b = 0; b < B; b++)
+            memcpy(dnext + ((size_t)b * T + T - 1) * H, dlast + (size_t)b * H,
+                   (size_t)H * sizeof *dnext);
 
     for (int l = NL - 1; l >= 0; l--) {
         const sk__layer_params *lp = &L.pt.layer[l];

@@ -22,7 +22,8 @@ int sk__param_table_fill(const sk_model_config *cfg, sk__param_table *t)
     int G = sk__arch_gates(cfg->arch);
     if (G == 0 || cfg->input < 1 || cfg->hidden < 1 || cfg->layers < 1 ||
         cfg->layers > SK__MAX_LAYERS || cfg->classes < 2 ||
-        cfg->classes > SK_MAX_CLASSES || cfg->window < 1)
+        cfg->classes > SK_MAX_CLASSES || cfg->window < 1 ||
+        !sk_pool_name(cfg->pool))
         return SK_EINVAL;
     if (cfg->arch == SK_ARCH_TCN && (cfg->kernel < 1 || cfg->kernel > 16))
         return SK_EINVAL;
@@ -63,6 +64,21 @@ size_t sk_model_param_count(const sk_model_config *cfg)
 {
     sk__param_table t;
     return sk__param_table_fill(cfg, &t) == 0 ? t.total : 0;
+}
+
+static const char *const pool_names[] = {"last", "mean"};
+
+int sk_pool_from_name(const char *name)
+{
+    for (int p = SK_POOL_LAST; p <= SK_POOL_MEAN; p++)
+        if (name && strcmp(name, pool_names[p]) == 0)
+            return p;
+    return -1;
+}
+
+const char *sk_pool_name(int pool)
+{
+    return pool >= SK_POOL_LAST && pool <= SK_POOL_MEAN ? pool_names[pool] : NULL;
 }
 
 static const char *const arch_names[] = {NULL, "gru", "lstm", "tcn", "dtw"};
