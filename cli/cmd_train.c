@@ -21,6 +21,7 @@ static void usage(FILE *out)
         "  [--hidden H] [--layers L] [--kernel K] [--window W] [--pool last|mean]\n"
         "  [--epochs N] [--batch B] [--lr X] [--weight-decay X] [--dropout X]\n"
         "  [--clip X] [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
+        "  [--label-smoothing X]\n"
         "  [--ensemble N] [--skip-onset N] [--skip-after N] [--stride N]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
         "  [--frame-norm] [--smooth A] [--threshold P] [--min-frames N]\n"
@@ -37,7 +38,10 @@ static void usage(FILE *out)
         "all off. Mirroring labelled data needs --mirror (labels are\n"
         "symmetric) or --mirror-map (pairs of labels that swap). --ema D keeps an\n"
         "exponential moving average of the weights (decay D per step, e.g. 0.99)\n"
-        "and validates and writes it instead of the raw weights. --ensemble N (gru,\n"
+        "and validates and writes it instead of the raw weights.\n"
+        "--label-smoothing X (0..1, default 0) trains towards 1-X on the true\n"
+        "class plus X/K on every class instead of 1 on the true class (training\n"
+        "only: the model file is the same kind). --ensemble N (gru,\n"
         "lstm) trains N members with different seeds and writes them as one\n"
         "network of N*H units whose output averages the members' logits.\n"
         "Continuous takes (precog): --skip-onset N leaves out the windows ending\n"
@@ -130,7 +134,8 @@ int sk_cmd_train(int argc, char **argv)
     int hidden = -1, layers = -1, kernel = 3, window = -1, epochs = 60, batch = 16,
         threads = 2, patience = 20, ensemble = 1, skip_onset = 0, skip_after = 0,
         stride = 1, frame_norm = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
-    double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
+    double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99,
+           label_smoothing = 0.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -212,6 +217,9 @@ int sk_cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--ensemble"))
             bad = cli_parse_int(v, &ensemble) || ensemble < 1 ||
                   ensemble > SK_TRAIN_MAX_ENSEMBLE;
+        else if (!strcmp(a, "--label-smoothing"))
+            bad = cli_parse_double(v, &label_smoothing) ||
+                  !(label_smoothing >= 0.0 && label_smoothing < 1.0);
         else if (!strcmp(a, "--ema"))
             bad = cli_parse_double(v, &ema) || !(ema >= 0.0 && ema < 1.0);
         else if (!strcmp(a, "--clip"))
@@ -271,6 +279,7 @@ int sk_cmd_train(int argc, char **argv)
     cfg.threads = threads;
     cfg.patience = patience;
     cfg.ema = (float)ema;
+    cfg.label_smoothing = (float)label_smoothing;
     cfg.seed = (unsigned long long)seed_d;
     cfg.progress = stderr;
     cfg.skip_onset = skip_onset;

@@ -432,6 +432,16 @@ static void test_msr(const char *data)
              "'%s' train --data '%s' --format msr --subjects 1 --pool max "
              "--out '%s' 2>/dev/null", bin, dir, model);
     CHECK_EQ_INT(run(cmd), 2);
+    /* --label-smoothing: trains; outside [0, 1) refused. */
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --arch gru "
+             "--hidden 8 --epochs 1 --label-smoothing 0.1 --out '%s' 2>/dev/null",
+             bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 "
+             "--label-smoothing 1 --out '%s' 2>/dev/null", bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 2);
     snprintf(cmd, sizeof cmd,
              "'%s' train --data '%s' --format msr --subjects 1 --pool mean "
              "--frame-norm --out '%s' 2>/dev/null", bin, dir, model);

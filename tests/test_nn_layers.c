@@ -368,13 +368,14 @@ static void test_meanpool(void)
 
 typedef struct {
     int B, K, y[4];
+    float ls; /* label smoothing */
     double *logits, *probs, *losses, *wt;
 } ce_ctx;
 
 static double ce_loss(void *p)
 {
     ce_ctx *c = p;
-    sk__softmax_ce_forward_d(c->probs, c->losses, c->logits, c->y, c->B, c->K);
+    sk__softmax_ce_forward_d(c->probs, c->losses, c->logits, c->y, c->B, c->K, c->ls);
     return dotsum(c->losses, c->wt, c->B);
 }
 
@@ -393,16 +394,34 @@ static void test_softmax_ce(void)
         CHECK(fabs(s - 1) < 1e-12);
         CHECK(fabs(c.losses[b] + log(c.probs[b * c.K + c.y[b]])) < 1e-12);
     }
-    sk__softmax_ce_backward_d(d, c.probs, c.y, c.wt, c.B, c.K);
+    sk__softmax_ce_backward_d(d, c.probs, c.y, c.wt, c.B, c.K, c.ls);
     grad_check("softmax-ce", "logits", ce_loss, &c, c.logits, d, n);
+
+    /* Label smoothing 0.2: the loss against the definition
+     * -sum_k q_k log p_k, q = 0.8 onehot + 0.2/K, and its gradient. */
+    c.ls = 0.2f;
+    ce_loss(&c);
+    for (int b = 0; b < c.B; b++) {
+        double want = 0;
+        for (int k = 0; k < c.K; k++) {
+            double q = (k == c.y[b] ? 1 - (double)c.ls : 0) + (double)c.ls / c.K;
+            want -= q * log(c.probs[b * c.K + k]);
+        }
+        CHECK_MSG(fabs(c.losses[b] - want) < 1e-10, "smoothed loss %g vs %g",
+                  c.losses[b], want);
+    }
+    memset(d, 0, n * sizeof *d);
+    sk__softmax_ce_backward_d(d, c.probs, c.y, c.wt, c.B, c.K, c.ls);
+    grad_check("softmax-ce ls", "logits", ce_loss, &c, c.logits, d, n);
+    c.ls = 0;
 
     /* Stable for huge logits: finite, exact-looking values. */
     double big[3] = {1000, 0, -1000}, pr[3], ls;
     int y0 = 1;
-    sk__softmax_ce_forward_d(pr, &ls, big, &y0, 1, 3);
+    sk__softmax_ce_forward_d(pr, &ls, big, &y0, 1, 3, 0);
     CHECK(isfinite(ls) && fabs(ls - 1000) < 1e-9 && pr[0] == 1.0);
     float bigf[3] = {1000, 0, -1000}, prf[3], lsf;
-    sk__softmax_ce_forward_f(prf, &lsf, bigf, &y0, 1, 3);
+    sk__softmax_ce_forward_f(prf, &lsf, bigf, &y0, 1, 3, 0);
     CHECK(isfinite(lsf) && fabsf(lsf - 1000) < 1e-3f);
     free(c.logits), free(c.probs), free(c.losses), free(c.wt), free(d);
 }
@@ -411,7 +430,7 @@ static void test_softmax_ce(void)
 typedef struct {
     sk_model_config cfg;
     int B;
-    float p;
+    float p, ls; /* dropout, label smoothing */
     double *params, *x, *wt, *ws;
     int y[8];
 } net_ctx;
@@ -421,15 +440,15 @@ static double net_loss(void *p)
     net_ctx *c = p;
     /* rng NULL: the dropout masks drawn by the first pass stay fixed. */
     return sk__net_forward_d(NULL, c->ws, &c->cfg, c->params, c->x, c->y,
-                             c->wt, c->B, c->p, NULL);
+                             c->wt, c->B, c->p, NULL, c->ls);
 }
 
-static void net_check_pool(int arch, int layers, float p, int pool)
+static void net_check_ls(int arch, int layers, float p, int pool, float ls)
 {
     net_ctx c = {.cfg = {.arch = arch, .input = 4, .hidden = 6,
                          .layers = layers, .classes = 3, .window = 7,
                          .kernel = 3, .pool = pool},
-                 .B = 3, .p = p, .y = {2, 0, 1}};
+                 .B = 3, .p = p, .ls = ls, .y = {2, 0, 1}};
     size_t np = sk_model_param_count(&c.cfg);
     size_t nx = (size_t)c.B * c.cfg.window * c.cfg.input;
     c.params = rand_vec(np, 0.5), c.x = rand_vec(nx, 1);
@@ -438,15 +457,21 @@ static void net_check_pool(int arch, int layers, float p, int pool)
     double *grads = zeros(np), *dx = zeros(nx);
     sk_rng r;
     sk_rng_seed(&r, 11);
-    sk__net_forward_d(NULL, c.ws, &c.cfg, c.params, c.x, c.y, c.wt, c.B, p, &r);
+    sk__net_forward_d(NULL, c.ws, &c.cfg, c.params, c.x, c.y, c.wt, c.B, p, &r,
+                      c.ls);
     sk__net_backward_d(grads, dx, c.ws, &c.cfg, c.params, c.x, c.y, c.wt, c.B,
-                       p);
-    char what[40];
-    snprintf(what, sizeof what, "%s L=%d p=%.1f %s", sk_arch_name(arch), layers,
-             p, sk_pool_name(pool));
+                       p, c.ls);
+    char what[48];
+    snprintf(what, sizeof what, "%s L=%d p=%.1f %s%s", sk_arch_name(arch), layers,
+             p, sk_pool_name(pool), ls > 0 ? " ls" : "");
     grad_check(what, "params", net_loss, &c, c.params, grads, np);
     grad_check(what, "x", net_loss, &c, c.x, dx, nx);
     free(c.params), free(c.x), free(c.wt), free(c.ws), free(grads), free(dx);
+}
+
+static void net_check_pool(int arch, int layers, float p, int pool)
+{
+    net_check_ls(arch, layers, p, pool, 0.0f);
 }
 
 static void net_check(int arch, int layers, float p)
@@ -460,6 +485,7 @@ static void test_net_gru(void)
     net_check(SK_ARCH_GRU, 2, 0.3f);
     net_check_pool(SK_ARCH_GRU, 2, 0.0f, SK_POOL_MEAN);
     net_check_pool(SK_ARCH_GRU, 2, 0.3f, SK_POOL_MEAN);
+    net_check_ls(SK_ARCH_GRU, 2, 0.3f, SK_POOL_LAST, 0.1f);
 }
 
 static void test_net_lstm(void)
@@ -474,6 +500,7 @@ static void test_net_tcn(void)
     net_check(SK_ARCH_TCN, 3, 0.0f);
     net_check(SK_ARCH_TCN, 3, 0.3f);
     net_check_pool(SK_ARCH_TCN, 3, 0.3f, SK_POOL_MEAN);
+    net_check_ls(SK_ARCH_TCN, 2, 0.0f, SK_POOL_LAST, 0.2f);
 }
 
 /* ---- the float trainer ---- */
@@ -531,6 +558,10 @@ static void trainer_check(int arch)
     sk_trainer *t = NULL, *t2 = NULL;
     CHECK_EQ_INT(sk_trainer_create(&t, m, 8), 0);
     CHECK_EQ_INT(sk_trainer_create(&t2, m, B), 0);
+    CHECK_EQ_INT(sk_trainer_set_label_smoothing(t2, 1.0f), SK_EINVAL);
+    CHECK_EQ_INT(sk_trainer_set_label_smoothing(t2, -0.1f), SK_EINVAL);
+    CHECK_EQ_INT(sk_trainer_set_label_smoothing(t2, NAN), SK_EINVAL);
+    CHECK_EQ_INT(sk_trainer_set_label_smoothing(t2, 0.0f), 0);
     CHECK_EQ_INT(sk_trainer_ngrads(t), np);
     double loss = 0;
     int ncorrect = -1;
@@ -547,8 +578,8 @@ static void trainer_check(int arch)
     for (int b = 0; b < B; b++)
         wd[b] = wt[b];
     double *ws = calloc(sk__net_ws_size(&cfg, B), sizeof *ws);
-    double lossd = sk__net_forward_d(NULL, ws, &cfg, pd, xd, y, wd, B, 0, NULL);
-    sk__net_backward_d(gd, NULL, ws, &cfg, pd, xd, y, wd, B, 0);
+    double lossd = sk__net_forward_d(NULL, ws, &cfg, pd, xd, y, wd, B, 0, NULL, 0);
+    sk__net_backward_d(gd, NULL, ws, &cfg, pd, xd, y, wd, B, 0, 0);
     CHECK_MSG(fabs(loss - lossd) < 1e-4 * (1 + fabs(lossd)),
               "float loss %g double %g", loss, lossd);
     const float *g = sk_trainer_grads(t);
@@ -566,7 +597,7 @@ static void trainer_check(int arch)
     float probs[B * 4];
     double probd[B * 4];
     CHECK_EQ_INT(sk_trainer_forward(t, x, B, probs), 0);
-    sk__net_forward_d(probd, ws, &cfg, pd, xd, NULL, NULL, B, 0, NULL);
+    sk__net_forward_d(probd, ws, &cfg, pd, xd, NULL, NULL, B, 0, NULL, 0);
     for (int i = 0; i < B * 4; i++)
         CHECK(fabs(probs[i] - probd[i]) < 1e-5);
 
@@ -648,10 +679,10 @@ static void avx2_check(int arch, int pool)
     sk_rng r1, r2;
     sk_rng_seed(&r1, 8);
     sk_rng_seed(&r2, 8);
-    double l1 = sk__net_forward_f(pr1, ws1, &cfg, p, x, y, wt, B, 0.25f, &r1);
-    double l2 = sk__net_forward_f_avx2(pr2, ws2, &cfg, p, x, y, wt, B, 0.25f, &r2);
-    sk__net_backward_f(g1, dx1, ws1, &cfg, p, x, y, wt, B, 0.25f);
-    sk__net_backward_f_avx2(g2, dx2, ws2, &cfg, p, x, y, wt, B, 0.25f);
+    double l1 = sk__net_forward_f(pr1, ws1, &cfg, p, x, y, wt, B, 0.25f, &r1, 0.1f);
+    double l2 = sk__net_forward_f_avx2(pr2, ws2, &cfg, p, x, y, wt, B, 0.25f, &r2, 0.1f);
+    sk__net_backward_f(g1, dx1, ws1, &cfg, p, x, y, wt, B, 0.25f, 0.1f);
+    sk__net_backward_f_avx2(g2, dx2, ws2, &cfg, p, x, y, wt, B, 0.25f, 0.1f);
     CHECK(l1 == l2);
     CHECK(memcmp(pr1, pr2, sizeof pr1) == 0);
     CHECK(memcmp(g1, g2, np * sizeof *g1) == 0);

@@ -121,26 +121,29 @@ void SK__R(dropout_backward)(REAL *dinp,       /* (N) */
                              const REAL *mask, /* (N) */
                              size_t N);
 
-/* Softmax + cross-entropy, fused and numerically stable:
- *   probs = softmax(logits); losses[b] = -log probs[b, y[b]].
+/* Softmax + cross-entropy with label smoothing ls in [0, 1), fused and
+ * numerically stable: probs = softmax(logits); the target is
+ * q = (1-ls) onehot(y[b]) + ls/K, and
+ *   losses[b] = -sum_k q_k log probs[b,k]   (ls 0: -log probs[b, y[b]]).
  * y may be NULL (probabilities only; losses untouched). Returns the sum of
- * losses. Backward: dlogits[b] += dloss[b] * (probs[b] - onehot(y[b])), with
- * dloss NULL meaning 1 for every b. */
+ * losses. Backward: dlogits[b] += dloss[b] * (probs[b] - q), with dloss NULL
+ * meaning 1 for every b. ls 0 runs exactly the unsmoothed arithmetic. */
 double SK__R(softmax_ce_forward)(REAL *probs,       /* (B,K) */
                                  REAL *losses,      /* (B) or NULL */
                                  const REAL *logits, /* (B,K) */
                                  const int *y,      /* (B) or NULL */
-                                 int B, int K);
+                                 int B, int K, float ls);
 void SK__R(softmax_ce_backward)(REAL *dlogits,     /* (B,K) */
                                 const REAL *probs, /* (B,K) */
                                 const int *y,      /* (B) */
                                 const REAL *dloss, /* (B) or NULL */
-                                int B, int K);
+                                int B, int K, float ls);
 
 /* The whole model of skelact/nn.h on B windows (B <= the B the workspace was
  * sized for). ws: sk__net_ws_size(cfg, B) REALs.
  * net_forward: x -> probs (B,K); with y, also the summed weighted loss (the
- * return value; weight NULL = 1 each). Dropout p (between layers and before the
+ * return value; weight NULL = 1 each), with label smoothing ls (0: none; the
+ * same ls must go to net_backward). Dropout p (between layers and before the
  * head) draws its masks from rng; with p > 0 and rng NULL it reuses the masks
  * already in ws (gradient checks).
  * net_backward: after net_forward with y, ADDS d(loss)/d(params) into grads
@@ -152,7 +155,7 @@ double SK__R(net_forward)(REAL *probs,          /* (B,K) or NULL */
                           const REAL *x,        /* (B,W,C) */
                           const int *y,         /* (B) or NULL */
                           const REAL *weight,   /* (B) or NULL */
-                          int B, float p, sk_rng *rng);
+                          int B, float p, sk_rng *rng, float ls);
 void SK__R(net_backward)(REAL *grads,          /* parameter layout */
                          REAL *dx,             /* (B,W,C) or NULL */
                          REAL *ws,             /* from net_forward */
@@ -161,4 +164,4 @@ void SK__R(net_backward)(REAL *grads,          /* parameter layout */
                          const REAL *x,        /* (B,W,C) */
                          const int *y,         /* (B) */
                          const REAL *weight,   /* (B) or NULL */
-                         int B, float p);
+                         int B, float p, float ls);

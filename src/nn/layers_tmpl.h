@@ -563,7 +563,7 @@ void SK__R(dropout_backward)(REAL *dinp, const REAL *dout, const REAL *mask,
 /* ---- softmax cross-entropy ------------------------------------------ */
 
 double SK__R(softmax_ce_forward)(REAL *probs, REAL *losses, const REAL *logits,
-                                 const int *y, int B, int K)
+                                 const int *y, int B, int K, float ls)
 {
     double sum = 0;
     for (int b = 0; b < B; b++) {
@@ -581,6 +581,12 @@ double SK__R(softmax_ce_forward)(REAL *probs, REAL *losses, const REAL *logits,
         if (y) {
             /* -log softmax from the logits, not log(p): exact for tiny p. */
             REAL loss = R_LOG(s) - (l[y[b]] - mx);
+            if (ls > 0) { /* -(1-ls) log p_y - ls/K sum_k log p_k */
+                REAL all = 0;
+                for (int k = 0; k < K; k++)
+                    all += R_LOG(s) - (l[k] - mx);
+                loss = (1 - (REAL)ls) * loss + (REAL)ls / K * all;
+            }
             if (losses)
                 losses[b] = loss;
             sum += loss;
@@ -590,14 +596,19 @@ double SK__R(softmax_ce_forward)(REAL *probs, REAL *losses, const REAL *logits,
 }
 
 void SK__R(softmax_ce_backward)(REAL *dlogits, const REAL *probs, const int *y,
-                                const REAL *dloss, int B, int K)
+                                const REAL *dloss, int B, int K, float ls)
 {
+    REAL on = 1 - (REAL)ls, off = (REAL)ls / K;
     for (int b = 0; b < B; b++) {
         REAL g = dloss ? dloss[b] : 1;
         const REAL *p = probs + (size_t)b * K;
         REAL *d = dlogits + (size_t)b * K;
-        for (int k = 0; k < K; k++)
-            d[k] += g * (p[k] - (k == y[b] ? 1 : 0));
+        if (ls > 0)
+            for (int k = 0; k < K; k++)
+                d[k] += g * (p[k] - ((k == y[b] ? on : 0) + off));
+        else
+            for (int k = 0; k < K; k++)
+                d[k] += g * (p[k] - (k == y[b] ? 1 : 0));
     }
 }
 
@@ -611,7 +622,8 @@ static void SK__R(zero)(REAL *p, size_t n)
 
 double SK__R(net_forward)(REAL *probs, REAL *ws, const sk_model_config *cfg,
                           const REAL *params, const REAL *x, const int *y,
-                          const REAL *weight, int B, float p, sk_rng *rng)
+                          const REAL *weight, int B, float p, sk_rng *rng,
+                          float ls)
 {
     sk__net_layout L;
     if (sk__net_layout_fill(&L, cfg, B) != 0)
@@ -671,7 +683,7 @@ double SK__R(net_forward)(REAL *probs, REAL *ws, const sk_model_config *cfg,
     REAL *logits = ws + L.logits, *pr = ws + L.probs, *losses = ws + L.losses;
     SK__R(dense_forward)(logits, head_in, params + L.pt.w_out,
                          params + L.pt.b_out, B, H, K);
-    SK__R(softmax_ce_forward)(pr, losses, logits, y, B, K);
+    SK__R(softmax_ce_forward)(pr, losses, logits, y, B, K, ls);
     if (probs)
         memcpy(probs, pr, (size_t)B * K * sizeof *probs);
     double sum = 0;
@@ -684,7 +696,7 @@ double SK__R(net_forward)(REAL *probs, REAL *ws, const sk_model_config *cfg,
 void SK__R(net_backward)(REAL *grads, REAL *dx, REAL *ws,
                          const sk_model_config *cfg, const REAL *params,
                          const REAL *x, const int *y, const REAL *weight,
-                         int B, float p)
+                         int B, float p, float ls)
 {
     sk__net_layout L;
     if (sk__net_layout_fill(&L, cfg, B) != 0)
@@ -694,7 +706,7 @@ void SK__R(net_backward)(REAL *grads, REAL *dx, REAL *ws,
     REAL *dlogits = ws + L.dlogits, *dlast = ws + L.dlast;
     REAL *dlast_drop = ws + L.dlast_drop;
     SK__R(zero)(dlogits, (size_t)B * K);
-    SK__R(softmax_ce_backward)(dlogits, ws + L.probs, y, weight, B, K);
+    SK__R(softmax_ce_backward)(dlogits, ws + L.probs, y, weight, B, K, ls);
 
     /* Head input: the (dropped-out) last step or mean of the last layer. */
     const REAL *head_in = p > 0 ? ws + L.last_drop : ws + L.last;

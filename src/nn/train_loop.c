@@ -275,7 +275,8 @@ int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
         vorder[i] = i;
     for (int i = 0; i < nth; i++) {
         worker *w = &ws[i];
-        if ((rc = sk_trainer_create(&w->tr, m, eval_batch)))
+        if ((rc = sk_trainer_create(&w->tr, m, eval_batch)) ||
+            (rc = sk_trainer_set_label_smoothing(w->tr, cfg->label_smoothing)))
             goto fail;
         rc = SK_ENOMEM;
         w->x = malloc((size_t)eval_batch * W * C * sizeof *w->x);

@@ -114,6 +114,8 @@ typedef struct sk__train_config {
     int warmup;         /* epochs of linear warmup before the cosine decay */
     int threads;        /* 1 or 2 (or more) trainers on their own threads */
     int patience;       /* epochs without a better validation accuracy */
+    float label_smoothing; /* 0..1: target (1-ls) on the class + ls/K on
+                              each (0: plain cross-entropy) */
     float ema;          /* decay of an exponential moving average of the
                            weights per step (0: off); validated and kept
                            instead of the raw weights */
