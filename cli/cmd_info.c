@@ -25,8 +25,9 @@ static void print_text(const char *path, long long size, const sk_model_header *
     const sk_joint_set *js = sk_joint_set_get(h->features.joint_set);
     printf("file:          %s (%lld bytes)\n", path, size);
     printf("architecture:  %s\n", sk_arch_name(a->arch));
-    printf("sizes:         input %d, hidden %d, layers %d, classes %d\n",
-           a->input, a->hidden, a->layers, a->classes);
+    printf("sizes:         input %d, hidden %d%s, layers %d, classes %d\n",
+           a->input, a->hidden, a->arch == SK_ARCH_BIGRU ? " each way" : "",
+           a->layers, a->classes);
     if (a->arch == SK_ARCH_TCN) {
         printf("convolution:   kernel %d, dilations", a->kernel);
         for (int l = 0; l < a->layers; l++)
@@ -35,7 +36,9 @@ static void print_text(const char *path, long long size, const sk_model_header *
     }
     printf("head:          %s\n", a->pool == SK_POOL_MEAN
                                          ? "mean of the top layer over the window (pool mean)"
-                                         : "the top layer's last step (pool last)");
+                                         : a->arch == SK_ARCH_BIGRU
+                                               ? "each direction's final state (pool last)"
+                                               : "the top layer's last step (pool last)");
     printf("parameters:    %zu (%zu bytes of float32)\n", nparams, nparams * 4);
     printf("window:        %d frames (%.2f s at %g fps)\n", a->window,
            a->window / (double)h->features.fps, (double)h->features.fps);

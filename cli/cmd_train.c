@@ -17,7 +17,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: skelact train --data DIR --format precog|msr --subjects LIST\n"
-        "                     [--val-subjects LIST] --arch gru|lstm|tcn --out M\n"
+        "                     [--val-subjects LIST] --arch gru|lstm|tcn|bigru --out M\n"
         "  [--hidden H] [--layers L] [--kernel K] [--window W] [--pool last|mean]\n"
         "  [--epochs N] [--batch B] [--lr X] [--weight-decay X] [--dropout X]\n"
         "  [--clip X] [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
@@ -42,7 +42,7 @@ static void usage(FILE *out)
         "--label-smoothing X (0..1, default 0) trains towards 1-X on the true\n"
         "class plus X/K on every class instead of 1 on the true class (training\n"
         "only: the model file is the same kind). --ensemble N (gru,\n"
-        "lstm) trains N members with different seeds and writes them as one\n"
+        "lstm, bigru) trains N members with different seeds and writes them as one\n"
         "network of N*H units whose output averages the members' logits.\n"
         "Continuous takes (precog): --skip-onset N leaves out the windows ending\n"
         "in a move's first N frames, --skip-after N the null windows ending\n"
@@ -55,6 +55,8 @@ static void usage(FILE *out)
         "in the window; not for streaming tcn models). --smooth,\n"
         "--threshold, --min-frames, --refractory set the decision defaults\n"
         "stored in the model (0.5, 0.6, 3, 15).\n"
+        "--arch bigru: bidirectional GRU layers (H units each way; for\n"
+        "segmented clips such as msr: no streaming form).\n"
         "Progress on stderr each epoch; with --val-subjects the best-validation\n"
         "model is written, without it the last one.\n");
 }
@@ -251,8 +253,12 @@ int sk_cmd_train(int argc, char **argv)
     if (refractory < 0)
         refractory = stream_default ? 30 : 15;
     int arch = sk_arch_from_name(arch_name);
-    if (arch != SK_ARCH_GRU && arch != SK_ARCH_LSTM && arch != SK_ARCH_TCN)
-        return cli_usage_error("train", "--arch must be gru, lstm or tcn, not '%s'", arch_name);
+    if (arch != SK_ARCH_GRU && arch != SK_ARCH_LSTM && arch != SK_ARCH_TCN &&
+        arch != SK_ARCH_BIGRU)
+        return cli_usage_error("train", "--arch must be gru, lstm, tcn or bigru, not '%s'",
+                               arch_name);
+    if (arch == SK_ARCH_BIGRU && frame_norm)
+        return cli_usage_error("train", "--arch bigru has no streaming form: no --frame-norm");
     unsigned char subjects[SK_MAX_SUBJECTS], vsubjects[SK_MAX_SUBJECTS];
     if (cli_parse_int_list(subj, subjects, SK_MAX_SUBJECTS) < 1)
         return cli_usage_error("train", "bad --subjects list '%s'", subj);
@@ -263,7 +269,7 @@ int sk_cmd_train(int argc, char **argv)
         return cli_usage_error("train", "--pool %s and --frame-norm: a streaming model's head reads the last step",
                                pool_name);
     if (ensemble > 1 && arch == SK_ARCH_TCN)
-        return cli_usage_error("train", "--ensemble needs --arch gru or lstm");
+        return cli_usage_error("train", "--ensemble needs --arch gru, lstm or bigru");
     if (window < 0)
         window = format == SK_FORMAT_MSR ? 32 : 30;
 

@@ -70,7 +70,7 @@ static void try_recipe(const uint8_t *d, size_t n)
     if (n < 12)
         return;
     sk_model_config c;
-    c.arch = 1 + d[0] % 3;
+    c.arch = d[0] % 4 == 3 ? SK_ARCH_BIGRU : 1 + d[0] % 4; /* gru lstm tcn bigru */
     c.input = 1 + (d[1] | d[2] << 8) % 150;
     c.hidden = 1 + d[3] % 24;
     c.layers = 1 + d[4] % 16;

@@ -42,6 +42,11 @@ static const struct shape shapes[] = {
     {SK_ARCH_TCN, 120, 128, 4, 32, 20, 3, SK_POOL_MEAN},
     {SK_ARCH_TCN, 7, 37, 3, 5, 4, 2, SK_POOL_MEAN},
     {SK_ARCH_GRU, 7, 20, 1, 1, 3, 0, SK_POOL_MEAN},
+    /* Bidirectional GRUs, both heads. */
+    {SK_ARCH_BIGRU, 120, 128, 2, 32, 20, 0, SK_POOL_LAST},
+    {SK_ARCH_BIGRU, 7, 37, 3, 5, 4, 0, SK_POOL_MEAN},
+    {SK_ARCH_BIGRU, 7, 20, 1, 1, 3, 0, SK_POOL_LAST},
+    {SK_ARCH_BIGRU, 61, 20, 2, 30, 5, 0, SK_POOL_LAST},
 };
 #define NSHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 
@@ -150,9 +155,9 @@ static void test_batch_equals_single(void)
 static void test_batch_in_passes(void)
 {
     const struct shape *ss[] = {&shapes[0],          &shapes[1], &shapes[2],
-                                &shapes[6],          &shapes[NSHAPES - 5],
-                                &shapes[NSHAPES - 3]};
-    for (int j = 0; j < 6; j++) {
+                                &shapes[6],          &shapes[NSHAPES - 9],
+                                &shapes[NSHAPES - 7], &shapes[NSHAPES - 4]};
+    for (int j = 0; j < 7; j++) {
         const struct shape *s = ss[j];
         sk_model *m = make_model_pool(s->arch, s->C, s->H, s->L, s->W, s->K,
                                       s->ksize, s->pool, 700 + j);

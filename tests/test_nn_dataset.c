@@ -248,13 +248,14 @@ done:
 }
 
 /* A packed ensemble computes softmax(mean of the members' logits). */
-static void check_ensemble(int arch)
+static void check_ensemble(int arch, int pool)
 {
     sk_model_header h;
     memset(&h, 0, sizeof h);
     sk_feature_config_default(&h.features, SK_JOINTSET_KINECT1);
     h.arch = (sk_model_config){.arch = arch, .input = 120, .hidden = 8,
-                               .layers = 2, .classes = 5, .window = 6};
+                               .layers = 2, .classes = 5, .window = 6,
+                               .pool = pool};
     h.nlabels = 5;
     for (int k = 0; k < 5; k++)
         snprintf(h.labels[k], SK_LABEL_LEN, "c%d", k);
@@ -268,6 +269,16 @@ static void check_ensemble(int arch)
         goto done;
     CHECK_EQ_INT(sk__ensemble_pack(big, mem, 3), 0);
     CHECK(sk__ensemble_pack(big, mem, 2) < 0); /* wrong size */
+    /* The members' parameters differ from the initialisation's scale, so a
+     * misplaced block shows. */
+    for (int i = 0; i < 3; i++) {
+        float *P = sk_model_params(mem[i]);
+        for (size_t j = 0; j < sk_model_nparams(mem[i]); j++)
+            P[j] *= 2.5f;
+        sk_model_infer_sync(mem[i]);
+    }
+    CHECK_EQ_INT(sk__ensemble_pack(big, mem, 3), 0);
+    sk_model_infer_sync(big);
     float x[6 * 120], p[3][5], q[5], want[5];
     sk_rng r;
     sk_rng_seed(&r, 5);
@@ -287,7 +298,8 @@ static void check_ensemble(int arch)
         err = fmaxf(err, fabsf(q[k] - want[k]));
         spread = fmaxf(spread, fabsf(p[0][k] - p[1][k]));
     }
-    CHECK_MSG(err < 1e-4f, "%s ensemble differs by %g", sk_arch_name(arch), err);
+    CHECK_MSG(err < 1e-4f, "%s %s ensemble differs by %g", sk_arch_name(arch),
+              sk_pool_name(pool), err);
     CHECK(spread > 1e-3f); /* the members really differ */
 done:
     for (int i = 0; i < 3; i++)
@@ -297,8 +309,11 @@ done:
 
 static void test_ensemble(void)
 {
-    check_ensemble(SK_ARCH_GRU);
-    check_ensemble(SK_ARCH_LSTM);
+    check_ensemble(SK_ARCH_GRU, SK_POOL_LAST);
+    check_ensemble(SK_ARCH_LSTM, SK_POOL_LAST);
+    check_ensemble(SK_ARCH_GRU, SK_POOL_MEAN);
+    check_ensemble(SK_ARCH_BIGRU, SK_POOL_LAST);
+    check_ensemble(SK_ARCH_BIGRU, SK_POOL_MEAN);
 }
 
 static int run(const char *cmd)

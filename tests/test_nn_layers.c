@@ -185,6 +185,71 @@ static void test_lstm(void)
     rnn_check(1);
 }
 
+/* ---- bidirectional GRU ---- */
+typedef struct {
+    int B, T, C, H;
+    double *inp, *w[8], *g, *out, *cache; /* w: forward ih hh bih bhh, then reverse */
+} bigru_ctx;
+
+static double bigru_loss(void *p)
+{
+    bigru_ctx *c = p;
+    sk__bigru_forward_d(c->out, c->cache, c->inp, c->w[0], c->w[1], c->w[2],
+                        c->w[3], c->w[4], c->w[5], c->w[6], c->w[7], c->B, c->T,
+                        c->C, c->H);
+    return dotsum(c->out, c->g, (size_t)c->B * c->T * 2 * c->H);
+}
+
+static void test_bigru(void)
+{
+    bigru_ctx c = {.B = 2, .T = 5, .C = 4, .H = 6};
+    size_t G = 3 * (size_t)c.H, nin = (size_t)c.B * c.T * c.C;
+    size_t nout = (size_t)c.B * c.T * 2 * c.H;
+    size_t n[8] = {G * c.C, G * c.H, G, G, G * c.C, G * c.H, G, G};
+    double *d[8];
+    c.inp = rand_vec(nin, 1);
+    for (int i = 0; i < 8; i++)
+        c.w[i] = rand_vec(n[i], 0.6), d[i] = zeros(n[i]);
+    c.g = rand_vec(nout, 1), c.out = zeros(nout);
+    c.cache = zeros(sk__bigru_cache_size(c.B, c.T, c.C, c.H));
+    double *dinp = zeros(nin);
+    bigru_loss(&c);
+    sk__bigru_backward_d(dinp, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7],
+                         c.cache, c.g, c.inp, c.w[0], c.w[1], c.w[4], c.w[5],
+                         c.B, c.T, c.C, c.H);
+    static const char *names[8] = {"w_ih", "w_hh", "b_ih", "b_hh",
+                                   "w_ih_r", "w_hh_r", "b_ih_r", "b_hh_r"};
+    grad_check("bigru", "inp", bigru_loss, &c, c.inp, dinp, nin);
+    for (int i = 0; i < 8; i++)
+        grad_check("bigru", names[i], bigru_loss, &c, c.w[i], d[i], n[i]);
+    /* The definition: the forward half is the GRU on inp, the backward half
+     * at t the reverse GRU's state after reading T-1 down to t. */
+    bigru_loss(&c);
+    size_t BT = (size_t)c.B * c.T;
+    double *xr = zeros(nin), *of = zeros(BT * c.H), *ob = zeros(BT * c.H);
+    double *gc = zeros(sk__gru_cache_size(c.B, c.T, c.C, c.H));
+    for (int b = 0; b < c.B; b++)
+        for (int t = 0; t < c.T; t++)
+            memcpy(xr + ((size_t)b * c.T + t) * c.C,
+                   c.inp + ((size_t)b * c.T + c.T - 1 - t) * c.C, c.C * sizeof *xr);
+    sk__gru_forward_d(of, gc, c.inp, c.w[0], c.w[1], c.w[2], c.w[3], c.B, c.T, c.C, c.H);
+    sk__gru_forward_d(ob, gc, xr, c.w[4], c.w[5], c.w[6], c.w[7], c.B, c.T, c.C, c.H);
+    double maxd = 0;
+    for (int b = 0; b < c.B; b++)
+        for (int t = 0; t < c.T; t++)
+            for (int j = 0; j < c.H; j++) {
+                const double *o = c.out + ((size_t)b * c.T + t) * 2 * c.H;
+                maxd = fmax(maxd, fabs(o[j] - of[((size_t)b * c.T + t) * c.H + j]));
+                maxd = fmax(maxd, fabs(o[c.H + j] -
+                                       ob[((size_t)b * c.T + c.T - 1 - t) * c.H + j]));
+            }
+    CHECK_MSG(maxd == 0, "bigru halves differ from the two GRUs by %g", maxd);
+    free(xr), free(of), free(ob), free(gc);
+    for (int i = 0; i < 8; i++)
+        free(c.w[i]), free(d[i]);
+    free(c.inp), free(c.g), free(c.out), free(c.cache), free(dinp);
+}
+
 /* The GRU step by the textbook equations, written independently of the
  * batched kernel: one sequence, plain loops. */
 static void test_gru_equations(void)
@@ -495,6 +560,13 @@ static void test_net_lstm(void)
     net_check_pool(SK_ARCH_LSTM, 2, 0.3f, SK_POOL_MEAN);
 }
 
+static void test_net_bigru(void)
+{
+    net_check(SK_ARCH_BIGRU, 1, 0.0f);
+    net_check(SK_ARCH_BIGRU, 2, 0.3f);
+    net_check_pool(SK_ARCH_BIGRU, 2, 0.3f, SK_POOL_MEAN);
+}
+
 static void test_net_tcn(void)
 {
     net_check(SK_ARCH_TCN, 3, 0.0f);
@@ -649,6 +721,7 @@ static void test_trainer(void)
     trainer_check(SK_ARCH_GRU);
     trainer_check(SK_ARCH_LSTM);
     trainer_check(SK_ARCH_TCN);
+    trainer_check(SK_ARCH_BIGRU);
 }
 
 /* The AVX2 build of the float layers gives bit-identical results to the
@@ -701,6 +774,7 @@ static void test_avx2_same(void)
         avx2_check(SK_ARCH_GRU, pool);
         avx2_check(SK_ARCH_LSTM, pool);
         avx2_check(SK_ARCH_TCN, pool);
+        avx2_check(SK_ARCH_BIGRU, pool);
     }
 }
 
@@ -747,6 +821,7 @@ int main(void)
     RUN(test_dense);
     RUN(test_gru);
     RUN(test_gru_equations);
+    RUN(test_bigru);
     RUN(test_lstm);
     RUN(test_conv);
     RUN(test_relu_dropout);
@@ -754,6 +829,7 @@ int main(void)
     RUN(test_softmax_ce);
     RUN(test_net_gru);
     RUN(test_net_lstm);
+    RUN(test_net_bigru);
     RUN(test_net_tcn);
     RUN(test_trainer);
     RUN(test_avx2_same);

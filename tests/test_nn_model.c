@@ -35,11 +35,12 @@ static void make_header(sk_model_header *h, int arch)
     strcpy(h->labels[2], "kick");
 }
 
-static const int archs[] = {SK_ARCH_GRU, SK_ARCH_LSTM, SK_ARCH_TCN};
+static const int archs[] = {SK_ARCH_GRU, SK_ARCH_LSTM, SK_ARCH_TCN, SK_ARCH_BIGRU};
+#define NARCHS ((int)(sizeof archs / sizeof archs[0]))
 
 static void test_create(void)
 {
-    for (int ai = 0; ai < 3; ai++) {
+    for (int ai = 0; ai < NARCHS; ai++) {
         sk_model_header h;
         make_header(&h, archs[ai]);
         sk_model *a = NULL, *b = NULL, *c = NULL;
@@ -217,7 +218,7 @@ static void test_crc_vector(void)
 
 static void test_round_trip(void)
 {
-    for (int ai = 0; ai < 3; ai++) {
+    for (int ai = 0; ai < NARCHS; ai++) {
         sk_model_header h;
         make_header(&h, archs[ai]);
         h.arch.hidden = 7 + ai;
@@ -303,7 +304,7 @@ static void expect_reject(const uint8_t *b, size_t len, const char *want,
 
 static void test_truncated(void)
 {
-    for (int ai = 0; ai < 3; ai++) {
+    for (int ai = 0; ai < NARCHS; ai++) {
         size_t len = 0;
         uint8_t *b = small_file(archs[ai], &len, NULL);
         if (!b)
@@ -486,7 +487,7 @@ static void test_billion(void)
  * the last step is still written as 1.0, byte for byte as before. */
 static void test_pool_format(void)
 {
-    for (int ai = 0; ai < 3; ai++) {
+    for (int ai = 0; ai < NARCHS; ai++) {
         sk_model_header h;
         make_header(&h, archs[ai]);
         h.arch.pool = SK_POOL_MEAN;

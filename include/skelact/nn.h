@@ -10,6 +10,12 @@
  *   tcn   L causal 1-D convolutions of H channels, kernel k, dilation 2^l for
  *         layer l (1, 2, 4, 8, ...), each followed by ReLU; from layer 1 on a
  *         residual connection adds the layer's input. The last step -> dense (K).
+ *   bigru L stacked bidirectional GRU layers (PyTorch's bidirectional=True):
+ *         per layer, H units read the window forwards and H more read it
+ *         backwards; the layer's output at step t is [h_fwd(t), h_bwd(t)]
+ *         (2H). The last step is [h_fwd(W-1), h_bwd(0)], each direction's
+ *         final state -> dense (K). For segmented clips (the whole window is
+ *         known); it has no streaming form.
  *
  * The head reads the top layer's last step (pool SK_POOL_LAST, the default
  * and the only choice for live streams) or, with SK_POOL_MEAN, the mean of
@@ -23,7 +29,9 @@
  *   gru,  per layer: w_ih (3H, C_l), w_hh (3H, H), b_ih (3H), b_hh (3H)
  *   lstm, per layer: w_ih (4H, C_l), w_hh (4H, H), b_ih (4H), b_hh (4H)
  *   tcn,  per layer: w (H, C_l, k), b (H)        (PyTorch Conv1d layout)
- *   then the head:   w_out (K, H), b_out (K)
+ *   bigru, per layer: the gru tensors of the forward direction, then those
+ *                    of the backward direction (C_l = 2H after layer 0)
+ *   then the head:   w_out (K, D*H), b_out (K)   (D = 2 for bigru, else 1)
  *
  * Gradients and the optimizer's moments use the same layout.
  */
@@ -51,15 +59,16 @@ enum {
     SK_ARCH_LSTM = 2,
     SK_ARCH_TCN = 3,
     SK_ARCH_DTW = 4, /* nearest-neighbour DTW (later issue) */
+    SK_ARCH_BIGRU = 5,
 };
-/* "gru", "lstm", "tcn", "dtw" <-> id; -1 / NULL if unknown. */
+/* "gru", "lstm", "tcn", "dtw", "bigru" <-> id; -1 / NULL if unknown. */
 int sk_arch_from_name(const char *name);
 const char *sk_arch_name(int arch);
 
 typedef struct sk_model_config {
     int arch;     /* SK_ARCH_* */
     int input;    /* C: features per frame */
-    int hidden;   /* H */
+    int hidden;   /* H (bigru: per direction) */
     int layers;   /* L */
     int classes;  /* K */
     int window;   /* W: frames per window */

@@ -50,6 +50,42 @@ void SK__R(gru_backward)(REAL *dinp,       /* (B,T,C) or NULL */
                          const REAL *w_hh, /* (3H,H) */
                          int B, int T, int C, int H);
 
+/* Bidirectional GRU (PyTorch's bidirectional=True): one GRU of H units
+ * reads inp forwards (weights w_*), another reads it backwards (w_*_r);
+ * out[b,t] = [h_fwd(t), h_bwd(t)], with h_bwd(t) the backward GRU's state
+ * after reading steps T-1 down to t. cache: sk__bigru_cache_size(B,T,C,H)
+ * REALs (the two GRUs' caches, the reversed input, each direction's
+ * outputs and backward scratch); backward at most once per forward. */
+void SK__R(bigru_forward)(REAL *out,          /* (B,T,2H) */
+                          REAL *cache,        /* sk__bigru_cache_size */
+                          const REAL *inp,    /* (B,T,C) */
+                          const REAL *w_ih,   /* (3H,C) */
+                          const REAL *w_hh,   /* (3H,H) */
+                          const REAL *b_ih,   /* (3H) */
+                          const REAL *b_hh,   /* (3H) */
+                          const REAL *w_ih_r, /* (3H,C) */
+                          const REAL *w_hh_r, /* (3H,H) */
+                          const REAL *b_ih_r, /* (3H) */
+                          const REAL *b_hh_r, /* (3H) */
+                          int B, int T, int C, int H);
+void SK__R(bigru_backward)(REAL *dinp,         /* (B,T,C) or NULL */
+                           REAL *dw_ih,        /* (3H,C) */
+                           REAL *dw_hh,        /* (3H,H) */
+                           REAL *db_ih,        /* (3H) */
+                           REAL *db_hh,        /* (3H) */
+                           REAL *dw_ih_r,      /* (3H,C) */
+                           REAL *dw_hh_r,      /* (3H,H) */
+                           REAL *db_ih_r,      /* (3H) */
+                           REAL *db_hh_r,      /* (3H) */
+                           REAL *cache,        /* from bigru_forward */
+                           const REAL *dout,   /* (B,T,2H) */
+                           const REAL *inp,    /* (B,T,C) */
+                           const REAL *w_ih,   /* (3H,C) */
+                           const REAL *w_hh,   /* (3H,H) */
+                           const REAL *w_ih_r, /* (3H,C) */
+                           const REAL *w_hh_r, /* (3H,H) */
+                           int B, int T, int C, int H);
+
 /* LSTM over T steps from h0 = c0 = 0 (PyTorch's gates i, f, g, o):
  *   c' = f c + i g,  h' = o tanh(c'). out holds h for every step. cache:
  * sk__lstm_cache_size(B,T,C,H) REALs, as for the GRU. */

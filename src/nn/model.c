@@ -39,7 +39,7 @@ static int header_check(const sk_model_header *h, char *err, size_t errlen)
 {
     const sk_model_config *a = &h->arch;
     if (a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM &&
-        a->arch != SK_ARCH_TCN) {
+        a->arch != SK_ARCH_TCN && a->arch != SK_ARCH_BIGRU) {
         sk__seterr(err, errlen, "unknown or unsupported architecture %d", a->arch);
         return SK_EINVAL;
     }
@@ -215,10 +215,17 @@ static void model_init_weights(sk_model *m, uint64_t seed)
             fill_uniform(&r, m->params + lp->w_hh, G * H * H, b);
             fill_uniform(&r, m->params + lp->b_ih, G * H, b);
             fill_uniform(&r, m->params + lp->b_hh, G * H, b);
+            if (a->arch == SK_ARCH_BIGRU) {
+                fill_uniform(&r, m->params + lp->w_ih_r, G * H * C, b);
+                fill_uniform(&r, m->params + lp->w_hh_r, G * H * H, b);
+                fill_uniform(&r, m->params + lp->b_ih_r, G * H, b);
+                fill_uniform(&r, m->params + lp->b_hh_r, G * H, b);
+            }
         }
     }
-    float b = 1.0f / sqrtf((float)H);
-    fill_uniform(&r, m->params + t.w_out, (size_t)a->classes * H, b);
+    size_t HO = (size_t)sk__arch_dirs(a->arch) * H; /* the head's inputs */
+    float b = 1.0f / sqrtf((float)HO);
+    fill_uniform(&r, m->params + t.w_out, (size_t)a->classes * HO, b);
     fill_uniform(&r, m->params + t.b_out, (size_t)a->classes, b);
 }
 

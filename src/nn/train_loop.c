@@ -424,7 +424,9 @@ int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n)
     const sk_model_config *a = &sk_model_header_get(members[0])->arch;
     const sk_model_config *d = &sk_model_header_get(dst)->arch;
     int G = sk__arch_gates(a->arch), H = a->hidden, NH = n * a->hidden;
-    if ((a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM) || d->arch != a->arch ||
+    int D = sk__arch_dirs(a->arch);
+    if ((a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM &&
+         a->arch != SK_ARCH_BIGRU) || d->arch != a->arch || d->pool != a->pool ||
         d->hidden != NH || d->layers != a->layers || d->input != a->input ||
         d->classes != a->classes)
         return SK_EINVAL;
@@ -443,23 +445,35 @@ int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n)
         for (int l = 0; l < a->layers; l++) {
             const sk__layer_params *lm = &tm.layer[l], *ld = &td.layer[l];
             int Cm = lm->in, Cd = ld->in;
-            int coff = l == 0 ? 0 : m * H; /* member's inputs in dst's input */
-            for (int g = 0; g < G; g++)
-                for (int r = 0; r < H; r++) {
-                    size_t rs = (size_t)g * H + r;              /* member row */
-                    size_t rd = (size_t)g * NH + (size_t)m * H + r; /* dst row */
-                    memcpy(P + ld->w_ih + rd * Cd + coff, Q + lm->w_ih + rs * Cm,
-                           (size_t)Cm * sizeof *P);
-                    memcpy(P + ld->w_hh + rd * NH + (size_t)m * H,
-                           Q + lm->w_hh + rs * H, (size_t)H * sizeof *P);
-                    P[ld->b_ih + rd] = Q[lm->b_ih + rs];
-                    P[ld->b_hh + rd] = Q[lm->b_hh + rs];
-                }
+            for (int dir = 0; dir < D; dir++) { /* bigru: forward, backward */
+                size_t mw_ih = dir ? lm->w_ih_r : lm->w_ih, dw_ih = dir ? ld->w_ih_r : ld->w_ih;
+                size_t mw_hh = dir ? lm->w_hh_r : lm->w_hh, dw_hh = dir ? ld->w_hh_r : ld->w_hh;
+                size_t mb_ih = dir ? lm->b_ih_r : lm->b_ih, db_ih = dir ? ld->b_ih_r : ld->b_ih;
+                size_t mb_hh = dir ? lm->b_hh_r : lm->b_hh, db_hh = dir ? ld->b_hh_r : ld->b_hh;
+                for (int g = 0; g < G; g++)
+                    for (int r = 0; r < H; r++) {
+                        size_t rs = (size_t)g * H + r;                  /* member row */
+                        size_t rd = (size_t)g * NH + (size_t)m * H + r; /* dst row */
+                        if (l == 0)
+                            memcpy(P + dw_ih + rd * Cd, Q + mw_ih + rs * Cm,
+                                   (size_t)Cm * sizeof *P);
+                        else /* the member's inputs: its units of each half */
+                            for (int q = 0; q < D; q++)
+                                memcpy(P + dw_ih + rd * Cd + (size_t)q * NH + (size_t)m * H,
+                                       Q + mw_ih + rs * Cm + (size_t)q * H,
+                                       (size_t)H * sizeof *P);
+                        memcpy(P + dw_hh + rd * NH + (size_t)m * H, Q + mw_hh + rs * H,
+                               (size_t)H * sizeof *P);
+                        P[db_ih + rd] = Q[mb_ih + rs];
+                        P[db_hh + rd] = Q[mb_hh + rs];
+                    }
+            }
         }
         for (int k = 0; k < K; k++) {
-            for (int r = 0; r < H; r++)
-                P[td.w_out + (size_t)k * NH + (size_t)m * H + r] =
-                    Q[tm.w_out + (size_t)k * H + r] / (float)n;
+            for (int q = 0; q < D; q++)
+                for (int r = 0; r < H; r++)
+                    P[td.w_out + (size_t)k * D * NH + (size_t)q * NH + (size_t)m * H + r] =
+                        Q[tm.w_out + (size_t)k * D * H + (size_t)q * H + r] / (float)n;
             P[td.b_out + k] += Q[tm.b_out + k] / (float)n;
         }
     }

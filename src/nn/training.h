@@ -145,11 +145,13 @@ typedef struct sk__train_result {
 int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
                   const sk__train_config *cfg, sk__train_result *res);
 
-/* Pack n trained gru or lstm models of one shape (hidden H) into dst, a
+/* Pack n trained gru, lstm or bigru models of one shape (hidden H) into dst, a
  * model of the same header but hidden n*H: each layer's weights block-
  * diagonal, so the members run side by side untouched, and the head averages
  * their logits. dst's inference equals the mean of the members' logits.
- * Returns 0 or SK_EINVAL (shapes differ, tcn, or dst has the wrong size). */
+ * (bigru: per direction, and each layer's input halves keep the members'
+ * units apart.) Returns 0 or SK_EINVAL (shapes differ, tcn, or dst has the
+ * wrong size or head). */
 int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n);
 
 /* Classify every sample of ds (no augmentation; clips resampled to the
