@@ -37,13 +37,13 @@ static const struct shape shapes[] = {
     {SK_ARCH_TCN, 61, 37, 1, 2, 2, 1, SK_POOL_LAST},
     /* Pooled heads (the mean over the window): every step of the top
      * layer reaches the head, so the tcn computes them all. */
-    {SK_ARCH_GRU, 120, 128, 2, 32, 20, 0, SK_POOL_MEAN},
+    {SK_ARCH_GRU, 30, 40, 2, 12, 20, 0, SK_POOL_MEAN},
     {SK_ARCH_LSTM, 7, 37, 3, 5, 4, 0, SK_POOL_MEAN},
-    {SK_ARCH_TCN, 120, 128, 4, 32, 20, 3, SK_POOL_MEAN},
+    {SK_ARCH_TCN, 30, 40, 4, 12, 20, 3, SK_POOL_MEAN},
     {SK_ARCH_TCN, 7, 37, 3, 5, 4, 2, SK_POOL_MEAN},
     {SK_ARCH_GRU, 7, 20, 1, 1, 3, 0, SK_POOL_MEAN},
     /* Bidirectional GRUs, both heads. */
-    {SK_ARCH_BIGRU, 120, 128, 2, 32, 20, 0, SK_POOL_LAST},
+    {SK_ARCH_BIGRU, 30, 40, 2, 12, 20, 0, SK_POOL_LAST},
     {SK_ARCH_BIGRU, 7, 37, 3, 5, 4, 0, SK_POOL_MEAN},
     {SK_ARCH_BIGRU, 7, 20, 1, 1, 3, 0, SK_POOL_LAST},
     {SK_ARCH_BIGRU, 61, 20, 2, 30, 5, 0, SK_POOL_LAST},

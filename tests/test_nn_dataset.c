@@ -447,6 +447,31 @@ static void test_msr(const char *data)
              "'%s' train --data '%s' --format msr --subjects 1 --pool max "
              "--out '%s' 2>/dev/null", bin, dir, model);
     CHECK_EQ_INT(run(cmd), 2);
+    /* Several --model: an ensemble of a gru and a pooled gru ensemble of
+     * another window; every clip counted once, and one model given twice
+     * decides as that model alone (twice its log-probabilities). */
+    char model2[4200], json2[4300];
+    snprintf(model2, sizeof model2, "%s.2", model);
+    snprintf(json2, sizeof json2, "%s.2.json", model);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --arch gru "
+             "--hidden 8 --epochs 1 --window 20 --out '%s' 2>/dev/null",
+             bin, dir, model2);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model '%s' --model '%s' --data '%s' --format msr --subjects 2 "
+             "--json | grep -q '\"clips\":%d,'", bin, model, model2, dir, plain_clips);
+    CHECK_EQ_INT(run(cmd), 0);
+    static char cmd2[65536];
+    snprintf(cmd2, sizeof cmd2,
+             "'%s' eval --model '%s' --data '%s' --format msr --subjects 2 --json "
+             "| sed 's/\"model\":\"[^\"]*\"//' > '%s' && "
+             "'%s' eval --model '%s' --model '%s' --data '%s' --format msr --subjects 2 "
+             "--json | sed 's/\"model\":\"[^\"]*\"//' | cmp -s - '%s'",
+             bin, model2, dir, json2, bin, model2, model2, dir, json2);
+    CHECK_EQ_INT(run(cmd2), 0);
+    remove(json2);
+    remove(model2);
     /* --label-smoothing: trains; outside [0, 1) refused. */
     snprintf(cmd, sizeof cmd,
              "'%s' train --data '%s' --format msr --subjects 1 --arch gru "

@@ -381,6 +381,8 @@ static void test_models_match_reference(void)
     for (int pi = 0; pi < 2 * nshapes; pi++) { /* last step, then mean */
         int si = pi % nshapes, pool = pi < nshapes ? SK_POOL_LAST : SK_POOL_MEAN;
         const struct shape *s = &shapes[si];
+        if (pool == SK_POOL_MEAN && s->H >= 100)
+            continue; /* the large shapes once: keep the sanitizer run short */
         sk_model *m = make_model_pool(s->arch, s->C, s->H, s->L, s->W, s->K,
                                       s->ksize, pool, 100 + si);
         CHECK_MSG(m != NULL, "shape %d: create failed", si);
@@ -468,6 +470,8 @@ static void test_matches_trainer(void)
     for (int pi = 0; pi < 2 * nshapes; pi++) { /* last step, then mean */
         int si = pi % nshapes, pool = pi < nshapes ? SK_POOL_LAST : SK_POOL_MEAN;
         const struct shape *s = &shapes[si];
+        if (pool == SK_POOL_MEAN && s->H >= 100)
+            continue; /* the large shapes once: keep the sanitizer run short */
         sk_model *m = make_model_pool(s->arch, s->C, s->H, s->L, s->W, s->K,
                                       s->ksize, pool, 300 + si);
         if (!m)

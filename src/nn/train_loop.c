@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "skelact/data.h"
 #include "skelact/frame.h"
 #include "train.h"
 #include "training.h"
@@ -489,59 +490,81 @@ int sk__classify_dataset(sk_model *m, const sk__dataset *ds, int **pred,
 int sk__classify_dataset_views(sk_model *m, const sk__dataset *ds, int nviews,
                                float crop, int **pred, int **truth, int *n)
 {
-    const sk_model_header *h = sk_model_header_get(m);
-    int W = h->arch.window, C = h->arch.input, K = h->arch.classes;
+    return sk__classify_dataset_models(&m, 1, ds, nviews, crop, pred, truth, n);
+}
+
+int sk__classify_dataset_models(sk_model *const *ms, int nm, const sk__dataset *ds,
+                                int nviews, float crop, int **pred, int **truth,
+                                int *n)
+{
     *pred = *truth = NULL;
     *n = 0;
-    if (sk_features_dim(&h->features) != C || ds->joint_set != h->features.joint_set ||
-        nviews < 1 || !(crop >= 0.0f && crop < 1.0f))
-        return SK_EINVAL;
+    if (nm < 1 || nm > SK_CLASSIFY_MAX_MODELS || nviews < 1 ||
+        !(crop >= 0.0f && crop < 1.0f) || (nm > 1 && ds->format != SK_FORMAT_MSR))
+        return SK_EINVAL; /* several models: segmented clips only */
+    const sk_model_header *h0 = sk_model_header_get(ms[0]);
+    int K = h0->arch.classes, Wmax = 0;
+    size_t xmax = 0;
+    for (int j = 0; j < nm; j++) {
+        const sk_model_header *h = sk_model_header_get(ms[j]);
+        int W = h->arch.window, C = h->arch.input;
+        if (sk_features_dim(&h->features) != C || ds->joint_set != h->features.joint_set ||
+            h->arch.classes != K)
+            return SK_EINVAL;
+        Wmax = W > Wmax ? W : Wmax;
+        xmax = (size_t)W * C > xmax ? (size_t)W * C : xmax;
+    }
     sk__sample *s = NULL;
     int ns = 0, rc;
-    sk_trainer *tr = NULL;
-    float *x = malloc((size_t)W * C * sizeof *x);
+    sk_trainer *tr[SK_CLASSIFY_MAX_MODELS] = {NULL};
+    int use_trainer[SK_CLASSIFY_MAX_MODELS] = {0};
+    float *x = malloc(xmax * sizeof *x);
     float *probs = malloc((size_t)K * sizeof *probs);
     double *score = malloc((size_t)K * sizeof *score); /* (K) summed log-probs */
-    sk_body *bodies = malloc((size_t)W * sizeof *bodies);
-    const sk_body **ptrs = malloc((size_t)W * sizeof *ptrs);
+    sk_body *bodies = malloc((size_t)Wmax * sizeof *bodies);
+    const sk_body **ptrs = malloc((size_t)Wmax * sizeof *ptrs);
     int *p = NULL, *y = NULL;
     rc = SK_ENOMEM;
     if (!x || !probs || !score || !bodies || !ptrs)
         goto fail;
-    if ((rc = sk__dataset_samples(ds, W, &s, &ns)))
+    /* The samples (clips) do not depend on the window: one list for all. */
+    if ((rc = sk__dataset_samples(ds, h0->arch.window, &s, &ns)))
         goto fail;
     rc = SK_ENOMEM;
     p = malloc((size_t)(ns ? ns : 1) * sizeof *p);
     y = malloc((size_t)(ns ? ns : 1) * sizeof *y);
     if (!p || !y)
         goto fail;
-    int use_trainer = 0;
     for (int i = 0; i < ns; i++) {
         int views = s[i].end < 0 ? nviews : 1; /* takes: the window itself */
         for (int k = 0; k < K; k++)
             score[k] = 0.0;
-        for (int v = 0; v < views; v++) {
-            y[i] = sk__sample_view(ds, &s[i], W, v, views, crop, bodies);
-            for (int t = 0; t < W; t++)
-                ptrs[t] = &bodies[t];
-            if ((rc = sk_features_window(&h->features, ptrs, W, x)))
-                goto fail;
-            rc = use_trainer ? SK_EUNSUPPORTED : sk_model_infer(m, x, probs);
-            if (rc == SK_EUNSUPPORTED) { /* no fast inference in this build */
-                use_trainer = 1;
-                if (!tr && (rc = sk_trainer_create(&tr, m, 1)))
+        for (int j = 0; j < nm; j++) {
+            const sk_model_header *h = sk_model_header_get(ms[j]);
+            int W = h->arch.window;
+            for (int v = 0; v < views; v++) {
+                y[i] = sk__sample_view(ds, &s[i], W, v, views, crop, bodies);
+                for (int t = 0; t < W; t++)
+                    ptrs[t] = &bodies[t];
+                if ((rc = sk_features_window(&h->features, ptrs, W, x)))
                     goto fail;
-                rc = sk_trainer_forward(tr, x, 1, probs);
-            }
-            if (rc)
-                goto fail;
-            if (views == 1) { /* plain argmax: exactly the one-view decision */
+                rc = use_trainer[j] ? SK_EUNSUPPORTED : sk_model_infer(ms[j], x, probs);
+                if (rc == SK_EUNSUPPORTED) { /* no fast inference in this build */
+                    use_trainer[j] = 1;
+                    if (!tr[j] && (rc = sk_trainer_create(&tr[j], ms[j], 1)))
+                        goto fail;
+                    rc = sk_trainer_forward(tr[j], x, 1, probs);
+                }
+                if (rc)
+                    goto fail;
+                if (views == 1 && nm == 1) { /* plain argmax: the one-view decision */
+                    for (int k = 0; k < K; k++)
+                        score[k] = probs[k];
+                    break;
+                }
                 for (int k = 0; k < K; k++)
-                    score[k] = probs[k];
-                break;
+                    score[k] += log(probs[k] > 1e-30f ? (double)probs[k] : 1e-30);
             }
-            for (int k = 0; k < K; k++)
-                score[k] += log(probs[k] > 1e-30f ? (double)probs[k] : 1e-30);
         }
         int best = 0;
         for (int k = 1; k < K; k++)
@@ -555,7 +578,8 @@ int sk__classify_dataset_views(sk_model *m, const sk__dataset *ds, int nviews,
     p = y = NULL;
     rc = 0;
 fail:
-    sk_trainer_destroy(tr);
+    for (int j = 0; j < nm; j++)
+        sk_trainer_destroy(tr[j]);
     free(p);
     free(y);
     free(s);

@@ -169,4 +169,19 @@ int sk__classify_dataset(sk_model *m, const sk__dataset *ds, int **pred,
 int sk__classify_dataset_views(sk_model *m, const sk__dataset *ds, int nviews,
                                float crop, int **pred, int **truth, int *n);
 
+#ifndef SK_CLASSIFY_MAX_MODELS
+#define SK_CLASSIFY_MAX_MODELS 8 /* models one evaluation combines */
+#endif
+
+/* The same for an ensemble of nm models (1..SK_CLASSIFY_MAX_MODELS) of the
+ * same classes, whatever their architectures, windows and features: each
+ * clip is classified by the sum of the log-probabilities of every model's
+ * every view (each model resamples the clip to its own window and computes
+ * its own features). nm 1 is sk__classify_dataset_views; nm > 1 needs
+ * segmented clips (SK_FORMAT_MSR). Returns 0 or a SK_E* code (SK_EINVAL
+ * also for models of other class counts or joint sets than the data's). */
+int sk__classify_dataset_models(sk_model *const *ms, int nm, const sk__dataset *ds,
+                                int nviews, float crop, int **pred, int **truth,
+                                int *n);
+
 #endif
