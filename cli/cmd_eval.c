@@ -129,7 +129,16 @@ int sk_cmd_eval(int argc, char **argv)
     double acc = n ? (double)correct / n : 0.0;
     if (json) {
         printf("{\"format\":\"msr\",\"model\":");
-        cli_json_string(stdout, model);
+        cli_json_string(stdout, models[0]);
+        if (nmodels > 1) { /* an ensemble: every model, in order */
+            printf(",\"models\":[");
+            for (int j = 0; j < nmodels; j++) {
+                if (j)
+                    putchar(',');
+                cli_json_string(stdout, models[j]);
+            }
+            putchar(']');
+        }
         printf(",\"subjects\":");
         cli_json_string(stdout, subj);
         printf(",\"clips\":%d,\"correct\":%d,\"accuracy\":%.6f,\"labels\":[", n,
