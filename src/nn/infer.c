@@ -141,7 +141,7 @@ static void infer_pack(sk_model *m)
 {
     struct sk__infer *s = m->infer;
     const float *P = m->params;
-    int H = s->H, Hp = s->Hp, G = s->G, Np = s->Np;
+    int H = s->H, Hp = s->Hp, Np = s->Np;
     for (int l = 0; l < s->L; l++) {
         const sk__layer_params *lp = &s->pt.layer[l];
         int Cl = lp->in;                     /* true input size */
@@ -169,13 +169,12 @@ static void infer_pack(sk_model *m)
                          d ? lp->b_ih_r : lp->b_ih, d ? lp->b_hh_r : lp->b_hh,
                          d ? s->w_ih_r[l] : s->w_ih[l], d ? s->w_hh_r[l] : s->w_hh[l],
                          d ? s->b_ih_r[l] : s->b_ih[l], d ? s->b_hh_r[l] : s->b_hh[l]);
-        (void)G;
-        (void)Np;
     }
     s->packed = 1;
 }
 
-/* tcn: which times each layer must output for the top layer's last step.
+/* tcn: which times each layer must output for the steps the head reads
+ * (the top layer's last step, or all of them with a pooled head).
  * Layer l reads its input at t - m * 2^l (m = 0..k-1) and, from layer 1 on,
  * at t for the residual (m = 0 covers it). */
 static void tcn_plan(struct sk__infer *s)
