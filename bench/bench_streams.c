@@ -115,7 +115,7 @@ static int make_model(sk_model **m, int arch, int layers, int kernel)
 {
     sk_model_header h;
     memset(&h, 0, sizeof h);
-    h.arch = (sk_model_config){arch, 120, 128, layers, 9, 30, kernel};
+    h.arch = (sk_model_config){arch, 120, 128, layers, 9, 30, kernel, SK_POOL_LAST};
     sk_feature_config_default(&h.features, SK_JOINTSET_KINECT1);
     h.post = (sk_postproc_config){0.5f, 0.6f, 3, 15};
     h.nlabels = 9;

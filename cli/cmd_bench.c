@@ -58,12 +58,12 @@ struct shape {
  * kernel 3, window 30) on PRECOG features (20 joints x 3 x 2 = 120 inputs,
  * 9 classes); the reference shapes are DESIGN.md's. */
 static const struct shape shapes[] = {
-    {"default", {SK_ARCH_GRU, 120, 64, 2, 9, 30, 0}},
-    {"default", {SK_ARCH_LSTM, 120, 64, 2, 9, 30, 0}},
-    {"default", {SK_ARCH_TCN, 120, 64, 2, 9, 30, 3}},
-    {"reference", {SK_ARCH_GRU, 120, 128, 2, 9, 30, 0}},
-    {"reference", {SK_ARCH_LSTM, 120, 128, 2, 9, 30, 0}},
-    {"reference", {SK_ARCH_TCN, 120, 128, 4, 9, 30, 3}},
+    {"default", {SK_ARCH_GRU, 120, 64, 2, 9, 30, 0, SK_POOL_LAST}},
+    {"default", {SK_ARCH_LSTM, 120, 64, 2, 9, 30, 0, SK_POOL_LAST}},
+    {"default", {SK_ARCH_TCN, 120, 64, 2, 9, 30, 3, SK_POOL_LAST}},
+    {"reference", {SK_ARCH_GRU, 120, 128, 2, 9, 30, 0, SK_POOL_LAST}},
+    {"reference", {SK_ARCH_LSTM, 120, 128, 2, 9, 30, 0, SK_POOL_LAST}},
+    {"reference", {SK_ARCH_TCN, 120, 128, 4, 9, 30, 3, SK_POOL_LAST}},
 };
 #define NSHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 

@@ -12,8 +12,8 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: skelact eval --model M --data DIR --format msr --subjects LIST [--json]\n"
-        "                    [--tta N] [--tta-crop X]\n"
+        "usage: skelact eval --model M [--model M2 ...] --data DIR --format msr\n"
+        "                    --subjects LIST [--json] [--tta N] [--tta-crop X]\n"
         "       (--format precog: see skelact eval --format precog --help)\n"
         "Classify every listed MSR Action3D clip of the subjects (each resampled to\n"
         "the model's window) and print the accuracy and the confusion matrix\n"
@@ -22,13 +22,17 @@ static void usage(FILE *out)
         "--tta N classifies each clip by N views averaged (mean log-probability):\n"
         "the whole clip and N-1 time crops keeping 1-X of it (--tta-crop X,\n"
         "default 0.15, half the training crop), starts evenly spaced. Default 1:\n"
-        "the whole clip only. docs/MSR.md has the measurements.\n");
+        "the whole clip only. Several --model (up to 8, the same labels; any\n"
+        "architectures, windows and features) classify each clip by the sum of\n"
+        "their log-probabilities: an ensemble of different models. docs/MSR.md\n"
+        "has the measurements.\n");
 }
 
 int sk_cmd_eval(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *fmt = NULL, *subj = NULL;
-    int json = 0, tta = 1;
+    const char *models[SK_CLASSIFY_MAX_MODELS];
+    int json = 0, tta = 1, nmodels = 0;
     double tta_crop = 0.15;
     for (int i = 1; i + 1 < argc; i++)
         if (!strcmp(argv[i], "--format") && !strcmp(argv[i + 1], "precog"))
@@ -46,8 +50,11 @@ int sk_cmd_eval(int argc, char **argv)
         if (i + 1 >= argc)
             return cli_usage_error("eval", "%s needs a value (or is unknown; see --help)", a);
         const char *v = argv[++i];
-        if (!strcmp(a, "--model"))
-            model = v;
+        if (!strcmp(a, "--model")) {
+            if (nmodels == SK_CLASSIFY_MAX_MODELS)
+                return cli_usage_error("eval", "at most %d --model", SK_CLASSIFY_MAX_MODELS);
+            model = models[nmodels++] = v;
+        }
         else if (!strcmp(a, "--data"))
             data = v;
         else if (!strcmp(a, "--format"))
@@ -73,30 +80,41 @@ int sk_cmd_eval(int argc, char **argv)
         return cli_usage_error("eval", "bad --subjects list '%s'", subj);
 
     char err[512] = "";
-    sk_model *m = NULL;
+    sk_model *ms[SK_CLASSIFY_MAX_MODELS] = {NULL};
     sk__dataset ds;
     memset(&ds, 0, sizeof ds);
     int *pred = NULL, *truth = NULL, n = 0, status = 1, rc;
     long *conf = NULL;
-    if ((rc = sk_model_load(&m, model, err, sizeof err))) {
-        status = cli_usage_error("eval", "%s", err);
-        goto done;
-    }
+    for (int j = 0; j < nmodels; j++)
+        if ((rc = sk_model_load(&ms[j], models[j], err, sizeof err))) {
+            status = cli_usage_error("eval", "%s", err);
+            goto done;
+        }
     if ((rc = sk__dataset_load(&ds, data, format, subjects, err, sizeof err))) {
         status = cli_usage_error("eval", "%s", err);
         goto done;
     }
-    const sk_model_header *h = sk_model_header_get(m);
+    const sk_model_header *h = sk_model_header_get(ms[0]);
     int K = h->arch.classes;
-    if (K != ds.nlabels || h->features.joint_set != ds.joint_set) {
-        status = cli_usage_error("eval", "%s: a model of %d classes (joint set %d) "
-                                 "does not fit MSR Action3D (%d classes, joint set %d)",
-                                 model, K, h->features.joint_set, ds.nlabels,
-                                 ds.joint_set);
-        goto done;
+    for (int j = 0; j < nmodels; j++) {
+        const sk_model_header *hj = sk_model_header_get(ms[j]);
+        if (hj->arch.classes != ds.nlabels || hj->features.joint_set != ds.joint_set) {
+            status = cli_usage_error("eval", "%s: a model of %d classes (joint set %d) "
+                                     "does not fit MSR Action3D (%d classes, joint set %d)",
+                                     models[j], hj->arch.classes, hj->features.joint_set,
+                                     ds.nlabels, ds.joint_set);
+            goto done;
+        }
+        for (int k = 0; k < K; k++)
+            if (strcmp(hj->labels[k], h->labels[k]) != 0) {
+                status = cli_usage_error("eval", "%s: label %d is '%s', %s says '%s'",
+                                         models[j], k, hj->labels[k], models[0],
+                                         h->labels[k]);
+                goto done;
+            }
     }
-    if ((rc = sk__classify_dataset_views(m, &ds, tta, (float)tta_crop, &pred, &truth,
-                                         &n))) {
+    if ((rc = sk__classify_dataset_models(ms, nmodels, &ds, tta, (float)tta_crop, &pred,
+                                          &truth, &n))) {
         fprintf(stderr, "skelact eval: classification failed: %s\n", sk_strerror(rc));
         goto done;
     }
@@ -111,7 +129,16 @@ int sk_cmd_eval(int argc, char **argv)
     double acc = n ? (double)correct / n : 0.0;
     if (json) {
         printf("{\"format\":\"msr\",\"model\":");
-        cli_json_string(stdout, model);
+        cli_json_string(stdout, models[0]);
+        if (nmodels > 1) { /* an ensemble: every model, in order */
+            printf(",\"models\":[");
+            for (int j = 0; j < nmodels; j++) {
+                if (j)
+                    putchar(',');
+                cli_json_string(stdout, models[j]);
+            }
+            putchar(']');
+        }
         printf(",\"subjects\":");
         cli_json_string(stdout, subj);
         printf(",\"clips\":%d,\"correct\":%d,\"accuracy\":%.6f,\"labels\":[", n,
@@ -159,6 +186,7 @@ done:
     free(pred);
     free(truth);
     sk__dataset_free(&ds);
-    sk_model_destroy(m);
+    for (int j = 0; j < nmodels; j++)
+        sk_model_destroy(ms[j]);
     return status;
 }

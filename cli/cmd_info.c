@@ -25,14 +25,20 @@ static void print_text(const char *path, long long size, const sk_model_header *
     const sk_joint_set *js = sk_joint_set_get(h->features.joint_set);
     printf("file:          %s (%lld bytes)\n", path, size);
     printf("architecture:  %s\n", sk_arch_name(a->arch));
-    printf("sizes:         input %d, hidden %d, layers %d, classes %d\n",
-           a->input, a->hidden, a->layers, a->classes);
+    printf("sizes:         input %d, hidden %d%s, layers %d, classes %d\n",
+           a->input, a->hidden, a->arch == SK_ARCH_BIGRU ? " each way" : "",
+           a->layers, a->classes);
     if (a->arch == SK_ARCH_TCN) {
         printf("convolution:   kernel %d, dilations", a->kernel);
         for (int l = 0; l < a->layers; l++)
             printf("%s%ld", l ? ", " : " ", 1L << l);
         printf("\n");
     }
+    printf("head:          %s\n", a->pool == SK_POOL_MEAN
+                                         ? "mean of the top layer over the window (pool mean)"
+                                         : a->arch == SK_ARCH_BIGRU
+                                               ? "each direction's final state (pool last)"
+                                               : "the top layer's last step (pool last)");
     printf("parameters:    %zu (%zu bytes of float32)\n", nparams, nparams * 4);
     printf("window:        %d frames (%.2f s at %g fps)\n", a->window,
            a->window / (double)h->features.fps, (double)h->features.fps);
@@ -61,13 +67,14 @@ static void print_json(const char *path, long long size, const sk_model_header *
     cli_json_string(stdout, path);
     printf(",\"bytes\":%lld,\"arch\":\"%s\",\"input\":%d,\"hidden\":%d,"
            "\"layers\":%d,\"classes\":%d,\"window\":%d,\"kernel\":%d,"
-           "\"params\":%zu,\"joint_set\":\"%s\",\"features\":{\"center\":%s,"
+           "\"pool\":\"%s\",\"params\":%zu,\"joint_set\":\"%s\",\"features\":{\"center\":%s,"
            "\"scale\":%s,\"rotate\":%s,\"velocity\":%s,\"frame_norm\":%s,"
            "\"retarget\":%s,\"root_motion\":%s,\"fps\":%.9g},"
            "\"post\":{\"smooth\":%.9g,\"threshold\":%.9g,\"min_frames\":%d,"
            "\"refractory\":%d},\"labels\":[",
            size, sk_arch_name(a->arch), a->input, a->hidden, a->layers,
-           a->classes, a->window, a->kernel, nparams, js ? js->name : "?",
+           a->classes, a->window, a->kernel, sk_pool_name(a->pool), nparams,
+           js ? js->name : "?",
            h->features.center ? "true" : "false",
            h->features.scale ? "true" : "false",
            h->features.rotate ? "true" : "false",

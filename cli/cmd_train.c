@@ -17,18 +17,20 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: skelact train --data DIR --format precog|msr --subjects LIST\n"
-        "                     [--val-subjects LIST] --arch gru|lstm|tcn --out M\n"
-        "  [--hidden H] [--layers L] [--kernel K] [--window W] [--epochs N]\n"
-        "  [--batch B] [--lr X] [--weight-decay X] [--dropout X] [--clip X]\n"
-        "  [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
+        "                     [--val-subjects LIST] --arch gru|lstm|tcn|bigru --out M\n"
+        "  [--hidden H] [--layers L] [--kernel K] [--window W] [--pool last|mean]\n"
+        "  [--epochs N] [--batch B] [--lr X] [--weight-decay X] [--dropout X]\n"
+        "  [--clip X] [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
+        "  [--label-smoothing X]\n"
         "  [--ensemble N] [--skip-onset N] [--skip-after N] [--lead N] [--stride N]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
         "  [--retarget] [--root-motion]\n"
         "  [--frame-norm] [--smooth A] [--threshold P] [--min-frames N]\n"
         "  [--refractory N]\n"
-        "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, epochs 60,\n"
-        "(precog without --arch: the streaming tcn, hidden 64, layers 4, window\n"
-        "31, --frame-norm, refractory 30, --ensemble 3: models/README.md says why),\n"
+        "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, pool last,\n"
+        "epochs 60 (precog without --arch: the streaming tcn, hidden 64, layers\n"
+        "4, window 31, --frame-norm, refractory 30, --ensemble 3: models/README.md\n"
+        "says why),\n"
         "batch 16, lr 3e-3 (3 warmup epochs, cosine decay), weight decay 1e-2,\n"
         "dropout 0.5, clip 5, ema 0.99, patience 20, threads 2, aug\n"
         "rotate=15,scale=0.2,jitter=0.01 (+ crop=0.3,warp=0.3 for msr).\n"
@@ -39,7 +41,10 @@ static void usage(FILE *out)
         "all off. Mirroring labelled data needs --mirror (labels are\n"
         "symmetric) or --mirror-map (pairs of labels that swap). --ema D keeps an\n"
         "exponential moving average of the weights (decay D per step, e.g. 0.99)\n"
-        "and validates and writes it instead of the raw weights. --ensemble N trains\n"
+        "and validates and writes it instead of the raw weights.\n"
+        "--label-smoothing X (0..1, default 0) trains towards 1-X on the true\n"
+        "class plus X/K on every class instead of 1 on the true class (training\n"
+        "only: the model file is the same kind). --ensemble N trains\n"
         "N members with different seeds and writes them as one\n"
         "network of N*H units whose output averages the members' logits.\n"
         "Continuous takes (precog): --skip-onset N leaves out the windows ending\n"
@@ -53,9 +58,14 @@ static void usage(FILE *out)
         "--root-motion adds the hip centre's motion and the change of facing\n"
         "per frame (what centring and rotating take away).\n"
         "--frame-norm measures size and rotation on each frame alone (causal:\n"
-        "what a streaming tcn needs) instead of once per window. --smooth,\n"
+        "what a streaming tcn needs) instead of once per window. --pool mean\n"
+        "feeds the head the mean of the top layer's outputs over the window\n"
+        "instead of its last step (for segmented clips, msr: the whole action is\n"
+        "in the window; not for streaming tcn models). --smooth,\n"
         "--threshold, --min-frames, --refractory set the decision defaults\n"
         "stored in the model (0.5, 0.6, 3, 15).\n"
+        "--arch bigru: bidirectional GRU layers (H units each way; for\n"
+        "segmented clips such as msr: no streaming form).\n"
         "Progress on stderr each epoch; with --val-subjects the best-validation\n"
         "model is written, without it the last one.\n");
 }
@@ -132,11 +142,13 @@ static int parse_mirror_map(const char *s, int format, int *map)
 int sk_cmd_train(int argc, char **argv)
 {
     const char *data = NULL, *fmt = NULL, *subj = NULL, *vsubj = NULL,
-               *arch_name = NULL, *out = NULL, *aug_spec = NULL, *mmap = NULL;
+               *arch_name = NULL, *out = NULL, *aug_spec = NULL, *mmap = NULL,
+               *pool_name = "last";
     int hidden = -1, layers = -1, kernel = 3, window = -1, epochs = 60, batch = 16,
         threads = 2, patience = 20, ensemble = -1, skip_onset = 0, skip_after = 0, lead = 0,
         stride = 1, frame_norm = 0, retarget = 0, root_motion = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
-    double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99;
+    double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99,
+           label_smoothing = 0.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -181,6 +193,8 @@ int sk_cmd_train(int argc, char **argv)
             out = v;
         else if (!strcmp(a, "--aug"))
             aug_spec = v;
+        else if (!strcmp(a, "--pool"))
+            bad = sk_pool_from_name(pool_name = v) < 0;
         else if (!strcmp(a, "--mirror-map"))
             mmap = v;
         else if (!strcmp(a, "--hidden"))
@@ -226,6 +240,9 @@ int sk_cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--ensemble"))
             bad = cli_parse_int(v, &ensemble) || ensemble < 1 ||
                   ensemble > SK_TRAIN_MAX_ENSEMBLE;
+        else if (!strcmp(a, "--label-smoothing"))
+            bad = cli_parse_double(v, &label_smoothing) ||
+                  !(label_smoothing >= 0.0 && label_smoothing < 1.0);
         else if (!strcmp(a, "--ema"))
             bad = cli_parse_double(v, &ema) || !(ema >= 0.0 && ema < 1.0);
         else if (!strcmp(a, "--clip"))
@@ -259,13 +276,21 @@ int sk_cmd_train(int argc, char **argv)
     if (refractory < 0)
         refractory = stream_default ? 30 : 15;
     int arch = sk_arch_from_name(arch_name);
-    if (arch != SK_ARCH_GRU && arch != SK_ARCH_LSTM && arch != SK_ARCH_TCN)
-        return cli_usage_error("train", "--arch must be gru, lstm or tcn, not '%s'", arch_name);
+    if (arch != SK_ARCH_GRU && arch != SK_ARCH_LSTM && arch != SK_ARCH_TCN &&
+        arch != SK_ARCH_BIGRU)
+        return cli_usage_error("train", "--arch must be gru, lstm, tcn or bigru, not '%s'",
+                               arch_name);
+    if (arch == SK_ARCH_BIGRU && frame_norm)
+        return cli_usage_error("train", "--arch bigru has no streaming form: no --frame-norm");
     unsigned char subjects[SK_MAX_SUBJECTS], vsubjects[SK_MAX_SUBJECTS];
     if (cli_parse_int_list(subj, subjects, SK_MAX_SUBJECTS) < 1)
         return cli_usage_error("train", "bad --subjects list '%s'", subj);
     if (vsubj && cli_parse_int_list(vsubj, vsubjects, SK_MAX_SUBJECTS) < 1)
         return cli_usage_error("train", "bad --val-subjects list '%s'", vsubj);
+    int pool = sk_pool_from_name(pool_name);
+    if (pool != SK_POOL_LAST && frame_norm)
+        return cli_usage_error("train", "--pool %s and --frame-norm: a streaming model's head reads the last step",
+                               pool_name);
     if (window < 0)
         window = format == SK_FORMAT_MSR ? 32 : 30;
 
@@ -281,6 +306,7 @@ int sk_cmd_train(int argc, char **argv)
     cfg.threads = threads;
     cfg.patience = patience;
     cfg.ema = (float)ema;
+    cfg.label_smoothing = (float)label_smoothing;
     cfg.seed = (unsigned long long)seed_d;
     cfg.progress = stderr;
     cfg.skip_onset = skip_onset;
@@ -336,6 +362,7 @@ int sk_cmd_train(int argc, char **argv)
     h.arch.classes = train.nlabels;
     h.arch.window = window;
     h.arch.kernel = arch == SK_ARCH_TCN ? kernel : 0;
+    h.arch.pool = pool;
     h.post.smooth = (float)smooth;
     h.post.threshold = (float)threshold;
     h.post.min_frames = min_frames;
@@ -344,9 +371,9 @@ int sk_cmd_train(int argc, char **argv)
     memcpy(h.labels, train.labels, sizeof h.labels);
     fprintf(stderr,
             "train: %d %s files (subjects %s)%s%s, arch %s hidden %d layers %d "
-            "window %d, %d threads%s\n",
+            "window %d, pool %s, %d threads%s\n",
             train.nclips, fmt, subj, vsubj ? ", validation subjects " : "",
-            vsubj ? vsubj : "", arch_name, hidden, layers, window, threads,
+            vsubj ? vsubj : "", arch_name, hidden, layers, window, pool_name, threads,
             ensemble > 1 ? ", ensemble" : "");
     for (int e = 0; e < ensemble; e++) {
         sk__train_result res;

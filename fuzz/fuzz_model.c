@@ -7,7 +7,9 @@
  * An input starting with 'B' is also read as a recipe: its bytes choose the
  * architecture and sizes (kept small), and a consistent file with that
  * header and weights taken from the input is built and loaded, so inference
- * runs on many shapes (tcn dilations beyond the window, one-unit layers...). */
+ * runs on many shapes (tcn dilations beyond the window, one-unit layers...)
+ * and both heads (bit 0x40 of the features byte: a pooled head, format
+ * 2.0). */
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -68,24 +70,26 @@ static void try_recipe(const uint8_t *d, size_t n)
     if (n < 12)
         return;
     sk_model_config c;
-    c.arch = 1 + d[0] % 3;
+    c.arch = d[0] % 4 == 3 ? SK_ARCH_BIGRU : 1 + d[0] % 4; /* gru lstm tcn bigru */
     c.input = 1 + (d[1] | d[2] << 8) % 150;
     c.hidden = 1 + d[3] % 24;
     c.layers = 1 + d[4] % 16;
     c.classes = 2 + d[5] % 63;
     c.window = 1 + d[6] % 100;
     c.kernel = c.arch == SK_ARCH_TCN ? 1 + d[7] % 16 : d[7] % 17;
+    c.pool = (d[9] & 0x40) ? SK_POOL_MEAN : SK_POOL_LAST; /* 2.0 file */
+    size_t fields = c.pool == SK_POOL_LAST ? 72 : 76;
     size_t np = sk_model_param_count(&c);
     /* About params * W multiply-adds per window: keep each run quick. */
     if (np == 0 || (double)np * c.window > 2e5)
         return;
-    size_t len = 16 + 72 + (size_t)c.classes * 32 + 4 * np + 4;
+    size_t len = 16 + fields + (size_t)c.classes * 32 + 4 * np + 4;
     uint8_t *b = calloc(1, len);
     if (!b)
         return;
     memcpy(b, "SKMODEL", 8);
-    b[8] = 1;
-    b[12] = 72;
+    b[8] = fields == 72 ? 1 : 2;
+    b[12] = (uint8_t)fields;
     uint8_t *f = b + 16;
     int v[] = {c.arch, c.input, c.hidden, c.layers, c.classes, c.window, c.kernel};
     for (int i = 0; i < 7; i++)
@@ -101,10 +105,13 @@ static void try_recipe(const uint8_t *d, size_t n)
     put32(f + 56, (uint32_t)c.classes);
     put32(f + 60, 32);
     put32(f + 64, (uint32_t)np);
+    if (fields > 72)
+        put32(f + 72, (uint32_t)c.pool);
+    uint8_t *lab = b + 16 + fields;
     for (int k = 0; k < c.classes; k++)
-        snprintf((char *)b + 88 + 32 * k, 32, "label%d", k);
+        snprintf((char *)lab + 32 * k, 32, "label%d", k);
     /* Weights from the rest of the input, cycled, as bytes / 32 - 4. */
-    uint8_t *w = b + 88 + 32 * c.classes;
+    uint8_t *w = lab + 32 * c.classes;
     for (size_t i = 0; i < np; i++) {
         float x = n > 12 ? (float)d[12 + i % (n - 12)] / 32.0f - 4.0f : 0.0f;
         memcpy(w + 4 * i, &x, 4);

@@ -11,12 +11,13 @@
 #include "nn/model.h"
 #include "nn/rng.h"
 
-static sk_model *make_model(int arch, int C, int H, int L, int W, int K,
-                            int ksize, uint64_t seed)
+static sk_model *make_model_pool(int arch, int C, int H, int L, int W, int K,
+                                 int ksize, int pool, uint64_t seed)
 {
     sk_model_header hdr;
     memset(&hdr, 0, sizeof hdr);
-    hdr.arch = (sk_model_config){arch, C, H, L, K, W, arch == SK_ARCH_TCN ? ksize : 0};
+    hdr.arch = (sk_model_config){arch, C, H, L, K, W, arch == SK_ARCH_TCN ? ksize : 0,
+                                 pool};
     hdr.features.joint_set = SK_JOINTSET_KINECT1;
     hdr.features.fps = 30;
     hdr.nlabels = K;
@@ -39,6 +40,13 @@ static sk_model *make_model(int arch, int C, int H, int L, int W, int K,
         p[pt.w_out + i] *= arch == SK_ARCH_LSTM ? 15.0f : 6.0f;
     sk_model_infer_sync(m);
     return m;
+}
+
+/* The same with the head on the last step (every shape before pooling). */
+static sk_model *make_model(int arch, int C, int H, int L, int W, int K,
+                            int ksize, uint64_t seed)
+{
+    return make_model_pool(arch, C, H, L, W, K, ksize, SK_POOL_LAST, seed);
 }
 
 #endif

@@ -2,7 +2,8 @@
  * bit for bit those of sk_model_infer on that window alone, for every batch
  * size, every kernel set this CPU runs and shapes that exercise the
  * kernels' edges (hidden sizes off the vector width, one step, one and
- * three layers); the plain batch agrees with the vector batches within the
+ * three layers, heads on the last step and on the mean over the window);
+ * the plain batch agrees with the vector batches within the
  * single-window test's tolerance; bad arguments are refused. */
 #include <math.h>
 #include <stdlib.h>
@@ -15,25 +16,37 @@
 #include "nn/rng.h"
 
 struct shape {
-    int arch, C, H, L, W, K, ksize;
+    int arch, C, H, L, W, K, ksize, pool;
 };
 
 static const struct shape shapes[] = {
-    {SK_ARCH_GRU, 120, 128, 2, 30, 9, 0}, /* the reference shapes */
-    {SK_ARCH_LSTM, 120, 128, 2, 30, 9, 0},
-    {SK_ARCH_TCN, 120, 128, 4, 30, 9, 3},
-    {SK_ARCH_GRU, 7, 20, 1, 1, 3, 0}, /* hidden 20, 37: not multiples of 8 or 16 */
-    {SK_ARCH_LSTM, 7, 20, 1, 2, 3, 0},
-    {SK_ARCH_GRU, 7, 37, 3, 5, 4, 0},
-    {SK_ARCH_LSTM, 7, 37, 3, 30, 4, 0},
-    {SK_ARCH_GRU, 7, 20, 3, 30, 5, 0},
-    {SK_ARCH_LSTM, 7, 37, 1, 5, 5, 0},
-    {SK_ARCH_GRU, 61, 37, 1, 2, 2, 0},
-    {SK_ARCH_LSTM, 13, 8, 2, 1, 2, 0},
-    {SK_ARCH_TCN, 7, 20, 1, 1, 3, 3},
-    {SK_ARCH_TCN, 7, 37, 3, 5, 4, 2},
-    {SK_ARCH_TCN, 7, 20, 3, 30, 5, 3},
-    {SK_ARCH_TCN, 61, 37, 1, 2, 2, 1},
+    {SK_ARCH_GRU, 120, 128, 2, 30, 9, 0, SK_POOL_LAST}, /* the reference shapes */
+    {SK_ARCH_LSTM, 120, 128, 2, 30, 9, 0, SK_POOL_LAST},
+    {SK_ARCH_TCN, 120, 128, 4, 30, 9, 3, SK_POOL_LAST},
+    {SK_ARCH_GRU, 7, 20, 1, 1, 3, 0, SK_POOL_LAST}, /* hidden 20, 37: not multiples of 8 or 16 */
+    {SK_ARCH_LSTM, 7, 20, 1, 2, 3, 0, SK_POOL_LAST},
+    {SK_ARCH_GRU, 7, 37, 3, 5, 4, 0, SK_POOL_LAST},
+    {SK_ARCH_LSTM, 7, 37, 3, 30, 4, 0, SK_POOL_LAST},
+    {SK_ARCH_GRU, 7, 20, 3, 30, 5, 0, SK_POOL_LAST},
+    {SK_ARCH_LSTM, 7, 37, 1, 5, 5, 0, SK_POOL_LAST},
+    {SK_ARCH_GRU, 61, 37, 1, 2, 2, 0, SK_POOL_LAST},
+    {SK_ARCH_LSTM, 13, 8, 2, 1, 2, 0, SK_POOL_LAST},
+    {SK_ARCH_TCN, 7, 20, 1, 1, 3, 3, SK_POOL_LAST},
+    {SK_ARCH_TCN, 7, 37, 3, 5, 4, 2, SK_POOL_LAST},
+    {SK_ARCH_TCN, 7, 20, 3, 30, 5, 3, SK_POOL_LAST},
+    {SK_ARCH_TCN, 61, 37, 1, 2, 2, 1, SK_POOL_LAST},
+    /* Pooled heads (the mean over the window): every step of the top
+     * layer reaches the head, so the tcn computes them all. */
+    {SK_ARCH_GRU, 30, 40, 2, 12, 20, 0, SK_POOL_MEAN},
+    {SK_ARCH_LSTM, 7, 37, 3, 5, 4, 0, SK_POOL_MEAN},
+    {SK_ARCH_TCN, 30, 40, 4, 12, 20, 3, SK_POOL_MEAN},
+    {SK_ARCH_TCN, 7, 37, 3, 5, 4, 2, SK_POOL_MEAN},
+    {SK_ARCH_GRU, 7, 20, 1, 1, 3, 0, SK_POOL_MEAN},
+    /* Bidirectional GRUs, both heads. */
+    {SK_ARCH_BIGRU, 30, 40, 2, 12, 20, 0, SK_POOL_LAST},
+    {SK_ARCH_BIGRU, 7, 37, 3, 5, 4, 0, SK_POOL_MEAN},
+    {SK_ARCH_BIGRU, 7, 20, 1, 1, 3, 0, SK_POOL_LAST},
+    {SK_ARCH_BIGRU, 61, 20, 2, 30, 5, 0, SK_POOL_LAST},
 };
 #define NSHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 
@@ -98,8 +111,8 @@ static void test_batch_equals_single(void)
 {
     for (int si = 0; si < NSHAPES; si++) {
         const struct shape *s = &shapes[si];
-        sk_model *m = make_model(s->arch, s->C, s->H, s->L, s->W, s->K, s->ksize,
-                                 500 + si);
+        sk_model *m = make_model_pool(s->arch, s->C, s->H, s->L, s->W, s->K, s->ksize,
+                                      s->pool, 500 + si);
         CHECK_MSG(m != NULL, "shape %d: create failed", si);
         if (!m)
             continue;
@@ -141,17 +154,19 @@ static void test_batch_equals_single(void)
  * windows' scratch), including passes of one: still bit for bit. */
 static void test_batch_in_passes(void)
 {
-    const struct shape *ss[] = {&shapes[0], &shapes[1], &shapes[2], &shapes[6]};
-    for (int j = 0; j < 4; j++) {
+    const struct shape *ss[] = {&shapes[0],          &shapes[1], &shapes[2],
+                                &shapes[6],          &shapes[NSHAPES - 9],
+                                &shapes[NSHAPES - 7], &shapes[NSHAPES - 4]};
+    for (int j = 0; j < 7; j++) {
         const struct shape *s = ss[j];
-        sk_model *m = make_model(s->arch, s->C, s->H, s->L, s->W, s->K, s->ksize,
-                                 700 + j);
+        sk_model *m = make_model_pool(s->arch, s->C, s->H, s->L, s->W, s->K,
+                                      s->ksize, s->pool, 700 + j);
         CHECK(m != NULL);
         if (!m)
             continue;
         size_t nx = (size_t)s->W * s->C, K = (size_t)s->K;
         float *x = malloc(nx * SK_INFER_MAX_BATCH * sizeof *x);
-        float pb[SK_INFER_MAX_BATCH * 16], p1[16];
+        float pb[SK_INFER_MAX_BATCH * SK_MAX_CLASSES], p1[SK_MAX_CLASSES];
         random_windows(x, nx * SK_INFER_MAX_BATCH, 77 + j);
         const int limits[] = {16, 5, 3, 2, 1};
         for (int li = 0; li < 5; li++) {

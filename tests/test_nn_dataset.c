@@ -284,14 +284,15 @@ done:
 }
 
 /* A packed ensemble computes softmax(mean of the members' logits). */
-static void check_ensemble(int arch)
+static void check_ensemble(int arch, int pool)
 {
     sk_model_header h;
     memset(&h, 0, sizeof h);
     sk_feature_config_default(&h.features, SK_JOINTSET_KINECT1);
     h.arch = (sk_model_config){.arch = arch, .input = 120, .hidden = 8,
                                .layers = arch == SK_ARCH_TCN ? 3 : 2, .classes = 5,
-                               .window = 6, .kernel = arch == SK_ARCH_TCN ? 3 : 0};
+                               .window = 6, .kernel = arch == SK_ARCH_TCN ? 3 : 0,
+                               .pool = pool};
     h.nlabels = 5;
     for (int k = 0; k < 5; k++)
         snprintf(h.labels[k], SK_LABEL_LEN, "c%d", k);
@@ -305,6 +306,16 @@ static void check_ensemble(int arch)
         goto done;
     CHECK_EQ_INT(sk__ensemble_pack(big, mem, 3), 0);
     CHECK(sk__ensemble_pack(big, mem, 2) < 0); /* wrong size */
+    /* The members' parameters differ from the initialisation's scale, so a
+     * misplaced block shows. */
+    for (int i = 0; i < 3; i++) {
+        float *P = sk_model_params(mem[i]);
+        for (size_t j = 0; j < sk_model_nparams(mem[i]); j++)
+            P[j] *= 2.5f;
+        sk_model_infer_sync(mem[i]);
+    }
+    CHECK_EQ_INT(sk__ensemble_pack(big, mem, 3), 0);
+    sk_model_infer_sync(big);
     float x[6 * 120], p[3][5], q[5], want[5];
     sk_rng r;
     sk_rng_seed(&r, 5);
@@ -324,7 +335,8 @@ static void check_ensemble(int arch)
         err = fmaxf(err, fabsf(q[k] - want[k]));
         spread = fmaxf(spread, fabsf(p[0][k] - p[1][k]));
     }
-    CHECK_MSG(err < 1e-4f, "%s ensemble differs by %g", sk_arch_name(arch), err);
+    CHECK_MSG(err < 1e-4f, "%s %s ensemble differs by %g", sk_arch_name(arch),
+              sk_pool_name(pool), err);
     CHECK(spread > 1e-3f); /* the members really differ */
 done:
     for (int i = 0; i < 3; i++)
@@ -334,9 +346,12 @@ done:
 
 static void test_ensemble(void)
 {
-    check_ensemble(SK_ARCH_GRU);
-    check_ensemble(SK_ARCH_TCN);
-    check_ensemble(SK_ARCH_LSTM);
+    check_ensemble(SK_ARCH_GRU, SK_POOL_LAST);
+    check_ensemble(SK_ARCH_LSTM, SK_POOL_LAST);
+    check_ensemble(SK_ARCH_TCN, SK_POOL_LAST);
+    check_ensemble(SK_ARCH_GRU, SK_POOL_MEAN);
+    check_ensemble(SK_ARCH_BIGRU, SK_POOL_LAST);
+    check_ensemble(SK_ARCH_BIGRU, SK_POOL_MEAN);
 }
 
 static int run(const char *cmd)
@@ -452,6 +467,64 @@ static void test_msr(const char *data)
     snprintf(cmd, sizeof cmd,
              "'%s' eval --model '%s' --data '%s' --format msr --subjects 2 "
              "--tta-crop 1 2>/dev/null", bin, model, dir);
+    CHECK_EQ_INT(run(cmd), 2);
+    /* --pool mean: a pooled ensemble, evaluated and described by info. */
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --arch gru "
+             "--hidden 8 --epochs 1 --ensemble 2 --pool mean --out '%s' 2>/dev/null",
+             bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' info --json '%s' | grep -q '\"pool\":\"mean\"'", bin, model);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model '%s' --data '%s' --format msr --subjects 2 --json "
+             "| grep -q '\"clips\":%d'", bin, model, dir, plain_clips);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --pool max "
+             "--out '%s' 2>/dev/null", bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 2);
+    /* Several --model: an ensemble of a gru and a pooled gru ensemble of
+     * another window; every clip counted once, and one model given twice
+     * decides as that model alone (twice its log-probabilities). */
+    char model2[4200], json2[4300];
+    snprintf(model2, sizeof model2, "%s.2", model);
+    snprintf(json2, sizeof json2, "%s.2.json", model);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --arch gru "
+             "--hidden 8 --epochs 1 --window 20 --out '%s' 2>/dev/null",
+             bin, dir, model2);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --model '%s' --model '%s' --data '%s' --format msr --subjects 2 "
+             "--json | grep -q '\"models\":\\[.*\"clips\":%d,'", bin, model, model2, dir,
+             plain_clips);
+    CHECK_EQ_INT(run(cmd), 0);
+    static char cmd2[65536];
+    snprintf(cmd2, sizeof cmd2,
+             "'%s' eval --model '%s' --data '%s' --format msr --subjects 2 --json "
+             "| sed 's/\"model\":\"[^\"]*\"//' > '%s' && "
+             "'%s' eval --model '%s' --model '%s' --data '%s' --format msr --subjects 2 "
+             "--json | sed 's/\"model\":\"[^\"]*\"//; s/,\"models\":\\[[^]]*\\]//' "
+             "| cmp -s - '%s'",
+             bin, model2, dir, json2, bin, model2, model2, dir, json2);
+    CHECK_EQ_INT(run(cmd2), 0);
+    remove(json2);
+    remove(model2);
+    /* --label-smoothing: trains; outside [0, 1) refused. */
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --arch gru "
+             "--hidden 8 --epochs 1 --label-smoothing 0.1 --out '%s' 2>/dev/null",
+             bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 "
+             "--label-smoothing 1 --out '%s' 2>/dev/null", bin, dir, model);
+    CHECK_EQ_INT(run(cmd), 2);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data '%s' --format msr --subjects 1 --pool mean "
+             "--frame-norm --out '%s' 2>/dev/null", bin, dir, model);
     CHECK_EQ_INT(run(cmd), 2);
     /* Bad arguments and unreadable folders: exit 2. */
     snprintf(cmd, sizeof cmd,

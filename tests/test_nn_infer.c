@@ -27,9 +27,10 @@ static void ref_forward(const sk_model_config *cfg, const float *P,
     sk__param_table pt;
     sk__param_table_fill(cfg, &pt);
     int W = cfg->window, H = cfg->hidden, G = sk__arch_gates(cfg->arch);
-    size_t big = (size_t)W * (size_t)(cfg->input > H ? cfg->input : H);
+    int D = sk__arch_dirs(cfg->arch), HO = D * H; /* bigru: [fwd, bwd] */
+    size_t big = (size_t)W * (size_t)(cfg->input > HO ? cfg->input : HO);
     double *in = calloc(big, sizeof *in), *out = calloc(big, sizeof *out);
-    double *h = calloc((size_t)H, sizeof *h), *c = calloc((size_t)H, sizeof *c);
+    double *h = calloc((size_t)HO, sizeof *h), *c = calloc((size_t)H, sizeof *c);
     double *g = calloc((size_t)G * H, sizeof *g);
     for (int i = 0; i < W * cfg->input; i++)
         in[i] = x[i];
@@ -53,23 +54,26 @@ static void ref_forward(const sk_model_config *cfg, const float *P,
                         z += in[(size_t)t * Cl + o];
                     out[(size_t)t * H + o] = z;
                 }
-        } else {
+        } else for (int dir = 0; dir < D; dir++) { /* bigru: 1 reads backwards */
+            size_t w_ih = dir ? lp->w_ih_r : lp->w_ih, w_hh = dir ? lp->w_hh_r : lp->w_hh;
+            size_t b_ih = dir ? lp->b_ih_r : lp->b_ih, b_hh = dir ? lp->b_hh_r : lp->b_hh;
             memset(h, 0, (size_t)H * sizeof *h);
             memset(c, 0, (size_t)H * sizeof *c);
-            for (int t = 0; t < W; t++) {
+            for (int step = 0; step < W; step++) {
+                int t = dir ? W - 1 - step : step;
                 double *xt = in + (size_t)t * Cl;
                 double gi[4 * 512], gh[4 * 512]; /* H <= 512 in this test */
                 for (int r = 0; r < G * H; r++) {
-                    double a = P[lp->b_ih + r], b = P[lp->b_hh + r];
+                    double a = P[b_ih + r], b = P[b_hh + r];
                     for (int ci = 0; ci < Cl; ci++)
-                        a += (double)P[lp->w_ih + (size_t)r * Cl + ci] * xt[ci];
+                        a += (double)P[w_ih + (size_t)r * Cl + ci] * xt[ci];
                     for (int ci = 0; ci < H; ci++)
-                        b += (double)P[lp->w_hh + (size_t)r * H + ci] * h[ci];
+                        b += (double)P[w_hh + (size_t)r * H + ci] * h[ci];
                     gi[r] = a;
                     gh[r] = b;
                 }
                 for (int j = 0; j < H; j++) {
-                    if (cfg->arch == SK_ARCH_GRU) {
+                    if (cfg->arch != SK_ARCH_LSTM) {
                         double r = sig(gi[j] + gh[j]);
                         double z = sig(gi[H + j] + gh[H + j]);
                         double n = tanh(gi[2 * H + j] + r * gh[2 * H + j]);
@@ -84,19 +88,33 @@ static void ref_forward(const sk_model_config *cfg, const float *P,
                     }
                 }
                 memcpy(h, g, (size_t)H * sizeof *h);
-                memcpy(out + (size_t)t * H, h, (size_t)H * sizeof *h);
+                memcpy(out + (size_t)t * HO + dir * H, h, (size_t)H * sizeof *h);
             }
         }
         double *sw = in;
         in = out;
         out = sw;
     }
-    const double *last = in + (size_t)(W - 1) * H;
+    const double *last = in + (size_t)(W - 1) * HO;
+    if (D == 2) { /* each direction's final state */
+        memcpy(h, last, (size_t)H * sizeof *h);
+        memcpy(h + H, in + H, (size_t)H * sizeof *h);
+        last = h;
+    }
+    if (cfg->pool == SK_POOL_MEAN) { /* the mean over the window */
+        for (int j = 0; j < HO; j++) {
+            double m = 0;
+            for (int t = 0; t < W; t++)
+                m += in[(size_t)t * HO + j];
+            h[j] = m / W;
+        }
+        last = h;
+    }
     double mx = -1e300, sum = 0;
     for (int k = 0; k < cfg->classes; k++) {
         double z = P[pt.b_out + k];
-        for (int j = 0; j < H; j++)
-            z += (double)P[pt.w_out + (size_t)k * H + j] * last[j];
+        for (int j = 0; j < HO; j++)
+            z += (double)P[pt.w_out + (size_t)k * HO + j] * last[j];
         probs[k] = z;
         if (z > mx)
             mx = z;
@@ -357,15 +375,22 @@ static const struct shape shapes[] = {
     {SK_ARCH_GRU, 60, 64, 2, 30, 9, 0},
     {SK_ARCH_LSTM, 17, 129, 1, 4, 3, 0},   /* H one past a multiple of 16 */
     {SK_ARCH_TCN, 19, 33, 4, 30, 7, 4},
+    {SK_ARCH_BIGRU, 120, 128, 2, 32, 20, 0}, /* the msr clips' shape */
+    {SK_ARCH_BIGRU, 7, 13, 1, 1, 2, 0},
+    {SK_ARCH_BIGRU, 61, 37, 3, 17, 5, 0},
+    {SK_ARCH_BIGRU, 3, 1, 2, 5, 3, 0},
 };
 
 static void test_models_match_reference(void)
 {
     int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
-    for (int si = 0; si < nshapes; si++) {
+    for (int pi = 0; pi < 2 * nshapes; pi++) { /* last step, then mean */
+        int si = pi % nshapes, pool = pi < nshapes ? SK_POOL_LAST : SK_POOL_MEAN;
         const struct shape *s = &shapes[si];
-        sk_model *m = make_model(s->arch, s->C, s->H, s->L, s->W, s->K,
-                                 s->ksize, 100 + si);
+        if (pool == SK_POOL_MEAN && s->H >= 100)
+            continue; /* the large shapes once: keep the sanitizer run short */
+        sk_model *m = make_model_pool(s->arch, s->C, s->H, s->L, s->W, s->K,
+                                      s->ksize, pool, 100 + si);
         CHECK_MSG(m != NULL, "shape %d: create failed", si);
         if (!m)
             continue;
@@ -448,10 +473,13 @@ static void test_matches_trainer(void)
 {
     const int B = 3;
     int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
-    for (int si = 0; si < nshapes; si++) {
+    for (int pi = 0; pi < 2 * nshapes; pi++) { /* last step, then mean */
+        int si = pi % nshapes, pool = pi < nshapes ? SK_POOL_LAST : SK_POOL_MEAN;
         const struct shape *s = &shapes[si];
-        sk_model *m = make_model(s->arch, s->C, s->H, s->L, s->W, s->K,
-                                 s->ksize, 300 + si);
+        if (pool == SK_POOL_MEAN && s->H >= 100)
+            continue; /* the large shapes once: keep the sanitizer run short */
+        sk_model *m = make_model_pool(s->arch, s->C, s->H, s->L, s->W, s->K,
+                                      s->ksize, pool, 300 + si);
         if (!m)
             continue;
         sk_trainer *t = NULL;

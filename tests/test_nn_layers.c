@@ -185,6 +185,71 @@ static void test_lstm(void)
     rnn_check(1);
 }
 
+/* ---- bidirectional GRU ---- */
+typedef struct {
+    int B, T, C, H;
+    double *inp, *w[8], *g, *out, *cache; /* w: forward ih hh bih bhh, then reverse */
+} bigru_ctx;
+
+static double bigru_loss(void *p)
+{
+    bigru_ctx *c = p;
+    sk__bigru_forward_d(c->out, c->cache, c->inp, c->w[0], c->w[1], c->w[2],
+                        c->w[3], c->w[4], c->w[5], c->w[6], c->w[7], c->B, c->T,
+                        c->C, c->H);
+    return dotsum(c->out, c->g, (size_t)c->B * c->T * 2 * c->H);
+}
+
+static void test_bigru(void)
+{
+    bigru_ctx c = {.B = 2, .T = 5, .C = 4, .H = 6};
+    size_t G = 3 * (size_t)c.H, nin = (size_t)c.B * c.T * c.C;
+    size_t nout = (size_t)c.B * c.T * 2 * c.H;
+    size_t n[8] = {G * c.C, G * c.H, G, G, G * c.C, G * c.H, G, G};
+    double *d[8];
+    c.inp = rand_vec(nin, 1);
+    for (int i = 0; i < 8; i++)
+        c.w[i] = rand_vec(n[i], 0.6), d[i] = zeros(n[i]);
+    c.g = rand_vec(nout, 1), c.out = zeros(nout);
+    c.cache = zeros(sk__bigru_cache_size(c.B, c.T, c.C, c.H));
+    double *dinp = zeros(nin);
+    bigru_loss(&c);
+    sk__bigru_backward_d(dinp, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7],
+                         c.cache, c.g, c.inp, c.w[0], c.w[1], c.w[4], c.w[5],
+                         c.B, c.T, c.C, c.H);
+    static const char *names[8] = {"w_ih", "w_hh", "b_ih", "b_hh",
+                                   "w_ih_r", "w_hh_r", "b_ih_r", "b_hh_r"};
+    grad_check("bigru", "inp", bigru_loss, &c, c.inp, dinp, nin);
+    for (int i = 0; i < 8; i++)
+        grad_check("bigru", names[i], bigru_loss, &c, c.w[i], d[i], n[i]);
+    /* The definition: the forward half is the GRU on inp, the backward half
+     * at t the reverse GRU's state after reading T-1 down to t. */
+    bigru_loss(&c);
+    size_t BT = (size_t)c.B * c.T;
+    double *xr = zeros(nin), *of = zeros(BT * c.H), *ob = zeros(BT * c.H);
+    double *gc = zeros(sk__gru_cache_size(c.B, c.T, c.C, c.H));
+    for (int b = 0; b < c.B; b++)
+        for (int t = 0; t < c.T; t++)
+            memcpy(xr + ((size_t)b * c.T + t) * c.C,
+                   c.inp + ((size_t)b * c.T + c.T - 1 - t) * c.C, c.C * sizeof *xr);
+    sk__gru_forward_d(of, gc, c.inp, c.w[0], c.w[1], c.w[2], c.w[3], c.B, c.T, c.C, c.H);
+    sk__gru_forward_d(ob, gc, xr, c.w[4], c.w[5], c.w[6], c.w[7], c.B, c.T, c.C, c.H);
+    double maxd = 0;
+    for (int b = 0; b < c.B; b++)
+        for (int t = 0; t < c.T; t++)
+            for (int j = 0; j < c.H; j++) {
+                const double *o = c.out + ((size_t)b * c.T + t) * 2 * c.H;
+                maxd = fmax(maxd, fabs(o[j] - of[((size_t)b * c.T + t) * c.H + j]));
+                maxd = fmax(maxd, fabs(o[c.H + j] -
+                                       ob[((size_t)b * c.T + c.T - 1 - t) * c.H + j]));
+            }
+    CHECK_MSG(maxd == 0, "bigru halves differ from the two GRUs by %g", maxd);
+    free(xr), free(of), free(ob), free(gc);
+    for (int i = 0; i < 8; i++)
+        free(c.w[i]), free(d[i]);
+    free(c.inp), free(c.g), free(c.out), free(c.cache), free(dinp);
+}
+
 /* The GRU step by the textbook equations, written independently of the
  * batched kernel: one sequence, plain loops. */
 static void test_gru_equations(void)
@@ -325,15 +390,57 @@ static void test_relu_dropout(void)
     free(c.inp), free(c.g), free(c.out), free(c.mask), free(d);
 }
 
+/* ---- mean over time ---- */
+typedef struct {
+    int B, T, H;
+    double *inp, *g, *out;
+} pool_ctx;
+
+static double pool_loss(void *p)
+{
+    pool_ctx *c = p;
+    sk__meanpool_forward_d(c->out, c->inp, c->B, c->T, c->H);
+    return dotsum(c->out, c->g, (size_t)c->B * c->H);
+}
+
+static void test_meanpool(void)
+{
+    pool_ctx c = {.B = 3, .T = 7, .H = 5};
+    size_t nin = (size_t)c.B * c.T * c.H, nout = (size_t)c.B * c.H;
+    c.inp = rand_vec(nin, 1), c.g = rand_vec(nout, 1), c.out = zeros(nout);
+    double *d = zeros(nin);
+    for (size_t i = 0; i < nin; i++) /* backward adds */
+        d[i] = 2;
+    pool_loss(&c);
+    sk__meanpool_backward_d(d, c.g, c.B, c.T, c.H);
+    for (size_t i = 0; i < nin; i++)
+        d[i] -= 2;
+    grad_check("meanpool", "inp", pool_loss, &c, c.inp, d, nin);
+    /* The definition: the mean over t of each unit. */
+    pool_loss(&c); /* grad_check left out at a perturbed input */
+    double maxd = 0;
+    for (int b = 0; b < c.B; b++)
+        for (int h = 0; h < c.H; h++) {
+            double s = 0;
+            for (int t = 0; t < c.T; t++)
+                s += c.inp[((size_t)b * c.T + t) * c.H + h];
+            double e = fabs(s / c.T - c.out[(size_t)b * c.H + h]);
+            maxd = e > maxd ? e : maxd;
+        }
+    CHECK_MSG(maxd < 1e-12, "meanpool differs from the mean by %g", maxd);
+    free(c.inp), free(c.g), free(c.out), free(d);
+}
+
 typedef struct {
     int B, K, y[4];
+    float ls; /* label smoothing */
     double *logits, *probs, *losses, *wt;
 } ce_ctx;
 
 static double ce_loss(void *p)
 {
     ce_ctx *c = p;
-    sk__softmax_ce_forward_d(c->probs, c->losses, c->logits, c->y, c->B, c->K);
+    sk__softmax_ce_forward_d(c->probs, c->losses, c->logits, c->y, c->B, c->K, c->ls);
     return dotsum(c->losses, c->wt, c->B);
 }
 
@@ -352,16 +459,34 @@ static void test_softmax_ce(void)
         CHECK(fabs(s - 1) < 1e-12);
         CHECK(fabs(c.losses[b] + log(c.probs[b * c.K + c.y[b]])) < 1e-12);
     }
-    sk__softmax_ce_backward_d(d, c.probs, c.y, c.wt, c.B, c.K);
+    sk__softmax_ce_backward_d(d, c.probs, c.y, c.wt, c.B, c.K, c.ls);
     grad_check("softmax-ce", "logits", ce_loss, &c, c.logits, d, n);
+
+    /* Label smoothing 0.2: the loss against the definition
+     * -sum_k q_k log p_k, q = 0.8 onehot + 0.2/K, and its gradient. */
+    c.ls = 0.2f;
+    ce_loss(&c);
+    for (int b = 0; b < c.B; b++) {
+        double want = 0;
+        for (int k = 0; k < c.K; k++) {
+            double q = (k == c.y[b] ? 1 - (double)c.ls : 0) + (double)c.ls / c.K;
+            want -= q * log(c.probs[b * c.K + k]);
+        }
+        CHECK_MSG(fabs(c.losses[b] - want) < 1e-10, "smoothed loss %g vs %g",
+                  c.losses[b], want);
+    }
+    memset(d, 0, n * sizeof *d);
+    sk__softmax_ce_backward_d(d, c.probs, c.y, c.wt, c.B, c.K, c.ls);
+    grad_check("softmax-ce ls", "logits", ce_loss, &c, c.logits, d, n);
+    c.ls = 0;
 
     /* Stable for huge logits: finite, exact-looking values. */
     double big[3] = {1000, 0, -1000}, pr[3], ls;
     int y0 = 1;
-    sk__softmax_ce_forward_d(pr, &ls, big, &y0, 1, 3);
+    sk__softmax_ce_forward_d(pr, &ls, big, &y0, 1, 3, 0);
     CHECK(isfinite(ls) && fabs(ls - 1000) < 1e-9 && pr[0] == 1.0);
     float bigf[3] = {1000, 0, -1000}, prf[3], lsf;
-    sk__softmax_ce_forward_f(prf, &lsf, bigf, &y0, 1, 3);
+    sk__softmax_ce_forward_f(prf, &lsf, bigf, &y0, 1, 3, 0);
     CHECK(isfinite(lsf) && fabsf(lsf - 1000) < 1e-3f);
     free(c.logits), free(c.probs), free(c.losses), free(c.wt), free(d);
 }
@@ -370,7 +495,7 @@ static void test_softmax_ce(void)
 typedef struct {
     sk_model_config cfg;
     int B;
-    float p;
+    float p, ls; /* dropout, label smoothing */
     double *params, *x, *wt, *ws;
     int y[8];
 } net_ctx;
@@ -380,15 +505,15 @@ static double net_loss(void *p)
     net_ctx *c = p;
     /* rng NULL: the dropout masks drawn by the first pass stay fixed. */
     return sk__net_forward_d(NULL, c->ws, &c->cfg, c->params, c->x, c->y,
-                             c->wt, c->B, c->p, NULL);
+                             c->wt, c->B, c->p, NULL, c->ls);
 }
 
-static void net_check(int arch, int layers, float p)
+static void net_check_ls(int arch, int layers, float p, int pool, float ls)
 {
     net_ctx c = {.cfg = {.arch = arch, .input = 4, .hidden = 6,
                          .layers = layers, .classes = 3, .window = 7,
-                         .kernel = 3},
-                 .B = 3, .p = p, .y = {2, 0, 1}};
+                         .kernel = 3, .pool = pool},
+                 .B = 3, .p = p, .ls = ls, .y = {2, 0, 1}};
     size_t np = sk_model_param_count(&c.cfg);
     size_t nx = (size_t)c.B * c.cfg.window * c.cfg.input;
     c.params = rand_vec(np, 0.5), c.x = rand_vec(nx, 1);
@@ -397,33 +522,57 @@ static void net_check(int arch, int layers, float p)
     double *grads = zeros(np), *dx = zeros(nx);
     sk_rng r;
     sk_rng_seed(&r, 11);
-    sk__net_forward_d(NULL, c.ws, &c.cfg, c.params, c.x, c.y, c.wt, c.B, p, &r);
+    sk__net_forward_d(NULL, c.ws, &c.cfg, c.params, c.x, c.y, c.wt, c.B, p, &r,
+                      c.ls);
     sk__net_backward_d(grads, dx, c.ws, &c.cfg, c.params, c.x, c.y, c.wt, c.B,
-                       p);
-    char what[32];
-    snprintf(what, sizeof what, "%s L=%d p=%.1f", sk_arch_name(arch), layers,
-             p);
+                       p, c.ls);
+    char what[48];
+    snprintf(what, sizeof what, "%s L=%d p=%.1f %s%s", sk_arch_name(arch), layers,
+             p, sk_pool_name(pool), ls > 0 ? " ls" : "");
     grad_check(what, "params", net_loss, &c, c.params, grads, np);
     grad_check(what, "x", net_loss, &c, c.x, dx, nx);
     free(c.params), free(c.x), free(c.wt), free(c.ws), free(grads), free(dx);
+}
+
+static void net_check_pool(int arch, int layers, float p, int pool)
+{
+    net_check_ls(arch, layers, p, pool, 0.0f);
+}
+
+static void net_check(int arch, int layers, float p)
+{
+    net_check_pool(arch, layers, p, SK_POOL_LAST);
 }
 
 static void test_net_gru(void)
 {
     net_check(SK_ARCH_GRU, 2, 0.0f);
     net_check(SK_ARCH_GRU, 2, 0.3f);
+    net_check_pool(SK_ARCH_GRU, 2, 0.0f, SK_POOL_MEAN);
+    net_check_pool(SK_ARCH_GRU, 2, 0.3f, SK_POOL_MEAN);
+    net_check_ls(SK_ARCH_GRU, 2, 0.3f, SK_POOL_LAST, 0.1f);
 }
 
 static void test_net_lstm(void)
 {
     net_check(SK_ARCH_LSTM, 2, 0.0f);
     net_check(SK_ARCH_LSTM, 3, 0.3f);
+    net_check_pool(SK_ARCH_LSTM, 2, 0.3f, SK_POOL_MEAN);
+}
+
+static void test_net_bigru(void)
+{
+    net_check(SK_ARCH_BIGRU, 1, 0.0f);
+    net_check(SK_ARCH_BIGRU, 2, 0.3f);
+    net_check_pool(SK_ARCH_BIGRU, 2, 0.3f, SK_POOL_MEAN);
 }
 
 static void test_net_tcn(void)
 {
     net_check(SK_ARCH_TCN, 3, 0.0f);
     net_check(SK_ARCH_TCN, 3, 0.3f);
+    net_check_pool(SK_ARCH_TCN, 3, 0.3f, SK_POOL_MEAN);
+    net_check_ls(SK_ARCH_TCN, 2, 0.0f, SK_POOL_LAST, 0.2f);
 }
 
 /* ---- the float trainer ---- */
@@ -481,6 +630,10 @@ static void trainer_check(int arch)
     sk_trainer *t = NULL, *t2 = NULL;
     CHECK_EQ_INT(sk_trainer_create(&t, m, 8), 0);
     CHECK_EQ_INT(sk_trainer_create(&t2, m, B), 0);
+    CHECK_EQ_INT(sk_trainer_set_label_smoothing(t2, 1.0f), SK_EINVAL);
+    CHECK_EQ_INT(sk_trainer_set_label_smoothing(t2, -0.1f), SK_EINVAL);
+    CHECK_EQ_INT(sk_trainer_set_label_smoothing(t2, NAN), SK_EINVAL);
+    CHECK_EQ_INT(sk_trainer_set_label_smoothing(t2, 0.0f), 0);
     CHECK_EQ_INT(sk_trainer_ngrads(t), np);
     double loss = 0;
     int ncorrect = -1;
@@ -497,8 +650,8 @@ static void trainer_check(int arch)
     for (int b = 0; b < B; b++)
         wd[b] = wt[b];
     double *ws = calloc(sk__net_ws_size(&cfg, B), sizeof *ws);
-    double lossd = sk__net_forward_d(NULL, ws, &cfg, pd, xd, y, wd, B, 0, NULL);
-    sk__net_backward_d(gd, NULL, ws, &cfg, pd, xd, y, wd, B, 0);
+    double lossd = sk__net_forward_d(NULL, ws, &cfg, pd, xd, y, wd, B, 0, NULL, 0);
+    sk__net_backward_d(gd, NULL, ws, &cfg, pd, xd, y, wd, B, 0, 0);
     CHECK_MSG(fabs(loss - lossd) < 1e-4 * (1 + fabs(lossd)),
               "float loss %g double %g", loss, lossd);
     const float *g = sk_trainer_grads(t);
@@ -516,7 +669,7 @@ static void trainer_check(int arch)
     float probs[B * 4];
     double probd[B * 4];
     CHECK_EQ_INT(sk_trainer_forward(t, x, B, probs), 0);
-    sk__net_forward_d(probd, ws, &cfg, pd, xd, NULL, NULL, B, 0, NULL);
+    sk__net_forward_d(probd, ws, &cfg, pd, xd, NULL, NULL, B, 0, NULL, 0);
     for (int i = 0; i < B * 4; i++)
         CHECK(fabs(probs[i] - probd[i]) < 1e-5);
 
@@ -568,11 +721,12 @@ static void test_trainer(void)
     trainer_check(SK_ARCH_GRU);
     trainer_check(SK_ARCH_LSTM);
     trainer_check(SK_ARCH_TCN);
+    trainer_check(SK_ARCH_BIGRU);
 }
 
 /* The AVX2 build of the float layers gives bit-identical results to the
  * portable build: same operations in the same order, wider. */
-static void avx2_check(int arch)
+static void avx2_check(int arch, int pool)
 {
 #if SK__LAYERS_AVX2
     if (!sk__cpu_has_avx2()) {
@@ -581,7 +735,7 @@ static void avx2_check(int arch)
     }
     sk_model_config cfg = {.arch = arch, .input = 21, .hidden = 37,
                            .layers = 3, .classes = 5, .window = 11,
-                           .kernel = 3};
+                           .kernel = 3, .pool = pool};
     enum { B = 6 };
     size_t np = sk_model_param_count(&cfg), nx = (size_t)B * 11 * 21;
     size_t nws = sk__net_ws_size(&cfg, B);
@@ -598,10 +752,10 @@ static void avx2_check(int arch)
     sk_rng r1, r2;
     sk_rng_seed(&r1, 8);
     sk_rng_seed(&r2, 8);
-    double l1 = sk__net_forward_f(pr1, ws1, &cfg, p, x, y, wt, B, 0.25f, &r1);
-    double l2 = sk__net_forward_f_avx2(pr2, ws2, &cfg, p, x, y, wt, B, 0.25f, &r2);
-    sk__net_backward_f(g1, dx1, ws1, &cfg, p, x, y, wt, B, 0.25f);
-    sk__net_backward_f_avx2(g2, dx2, ws2, &cfg, p, x, y, wt, B, 0.25f);
+    double l1 = sk__net_forward_f(pr1, ws1, &cfg, p, x, y, wt, B, 0.25f, &r1, 0.1f);
+    double l2 = sk__net_forward_f_avx2(pr2, ws2, &cfg, p, x, y, wt, B, 0.25f, &r2, 0.1f);
+    sk__net_backward_f(g1, dx1, ws1, &cfg, p, x, y, wt, B, 0.25f, 0.1f);
+    sk__net_backward_f_avx2(g2, dx2, ws2, &cfg, p, x, y, wt, B, 0.25f, 0.1f);
     CHECK(l1 == l2);
     CHECK(memcmp(pr1, pr2, sizeof pr1) == 0);
     CHECK(memcmp(g1, g2, np * sizeof *g1) == 0);
@@ -609,16 +763,19 @@ static void avx2_check(int arch)
     free(p), free(x), free(g1), free(g2), free(dx1), free(dx2), free(ws1);
     free(ws2);
 #else
-    (void)arch;
+    (void)arch, (void)pool;
     printf("  (no AVX2 build on this platform)\n");
 #endif
 }
 
 static void test_avx2_same(void)
 {
-    avx2_check(SK_ARCH_GRU);
-    avx2_check(SK_ARCH_LSTM);
-    avx2_check(SK_ARCH_TCN);
+    for (int pool = SK_POOL_LAST; pool <= SK_POOL_MEAN; pool++) {
+        avx2_check(SK_ARCH_GRU, pool);
+        avx2_check(SK_ARCH_LSTM, pool);
+        avx2_check(SK_ARCH_TCN, pool);
+        avx2_check(SK_ARCH_BIGRU, pool);
+    }
 }
 
 /* AdamW against its definition, computed here in double. */
@@ -664,12 +821,15 @@ int main(void)
     RUN(test_dense);
     RUN(test_gru);
     RUN(test_gru_equations);
+    RUN(test_bigru);
     RUN(test_lstm);
     RUN(test_conv);
     RUN(test_relu_dropout);
+    RUN(test_meanpool);
     RUN(test_softmax_ce);
     RUN(test_net_gru);
     RUN(test_net_lstm);
+    RUN(test_net_bigru);
     RUN(test_net_tcn);
     RUN(test_trainer);
     RUN(test_avx2_same);

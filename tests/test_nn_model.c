@@ -35,11 +35,12 @@ static void make_header(sk_model_header *h, int arch)
     strcpy(h->labels[2], "kick");
 }
 
-static const int archs[] = {SK_ARCH_GRU, SK_ARCH_LSTM, SK_ARCH_TCN};
+static const int archs[] = {SK_ARCH_GRU, SK_ARCH_LSTM, SK_ARCH_TCN, SK_ARCH_BIGRU};
+#define NARCHS ((int)(sizeof archs / sizeof archs[0]))
 
 static void test_create(void)
 {
-    for (int ai = 0; ai < 3; ai++) {
+    for (int ai = 0; ai < NARCHS; ai++) {
         sk_model_header h;
         make_header(&h, archs[ai]);
         sk_model *a = NULL, *b = NULL, *c = NULL;
@@ -111,6 +112,8 @@ static void test_create_rejects(void)
     REJECT(bad.post.threshold = NAN);
     REJECT(bad.post.min_frames = -1);
     REJECT(bad.arch.arch = SK_ARCH_TCN; bad.arch.kernel = 0);
+    REJECT(bad.arch.pool = 2);
+    REJECT(bad.arch.pool = -1);
 #undef REJECT
     CHECK_EQ_INT(sk_model_create(&m, &h, 1), 0);
     sk_model_destroy(m);
@@ -215,7 +218,7 @@ static void test_crc_vector(void)
 
 static void test_round_trip(void)
 {
-    for (int ai = 0; ai < 3; ai++) {
+    for (int ai = 0; ai < NARCHS; ai++) {
         sk_model_header h;
         make_header(&h, archs[ai]);
         h.arch.hidden = 7 + ai;
@@ -305,7 +308,7 @@ static void expect_reject(const uint8_t *b, size_t len, const char *want,
 
 static void test_truncated(void)
 {
-    for (int ai = 0; ai < 3; ai++) {
+    for (int ai = 0; ai < NARCHS; ai++) {
         size_t len = 0;
         uint8_t *b = small_file(archs[ai], &len, NULL);
         if (!b)
@@ -445,7 +448,8 @@ static void test_inconsistent(void)
     EDIT(c[L + 65] = '\n', "control");
     EDIT(wr32(c + L + 96 + 20, 0x7f800000u), "not finite"); /* +inf */
     EDIT(wr32(c + L + 96 + 24, 0xffc00000u), "not finite"); /* NaN */
-    EDIT(c[8] = 2, "newer");
+    EDIT(c[8] = 3, "newer");
+    EDIT(c[8] = 2, "fields size"); /* 2.0 has 76 bytes of fields */
     EDIT(c[8] = 0, "format 0.0");
     EDIT(wr32(c + 12, 40), "fields size");
     EDIT(wr32(c + F + 56, 65), "labels exceed");
@@ -480,6 +484,91 @@ static void test_billion(void)
     wr32(b + 16 + 64, 200000000u);
     refix(b, sizeof b);
     expect_reject(b, sizeof b, "truncated", "200M params");
+}
+
+/* A pooled head (pool mean) is written as format 2.0: 1.0's fields, then
+ * pool (u32) at offset 88, fields_size 76; it round-trips, its pool value
+ * is checked, a 1.0 file loads as pool last, and a model with the head on
+ * the last step is still written as 1.0, byte for byte as before. */
+static void test_pool_format(void)
+{
+    for (int ai = 0; ai < NARCHS; ai++) {
+        sk_model_header h;
+        make_header(&h, archs[ai]);
+        h.arch.pool = SK_POOL_MEAN;
+        sk_model *m = NULL, *r = NULL;
+        char err[256] = "";
+        CHECK_EQ_INT(sk_model_create(&m, &h, 40 + (uint64_t)ai), 0);
+        if (!m)
+            continue;
+        const char *path = tmp_path("pool.model");
+        CHECK_EQ_INT(sk_model_save(m, path, err, sizeof err), 0);
+        CHECK_EQ_INT(sk_model_load(&r, path, err, sizeof err), 0);
+        if (r) {
+            CHECK_EQ_INT(sk_model_header_get(r)->arch.pool, SK_POOL_MEAN);
+            CHECK(!memcmp(sk_model_header_get(r), sk_model_header_get(m),
+                          sizeof(sk_model_header)));
+            CHECK(!memcmp(sk_model_params(r), sk_model_params(m),
+                          sk_model_nparams(m) * sizeof(float)));
+        }
+        sk_model_destroy(r);
+        size_t len = 0, np = sk_model_nparams(m);
+        uint8_t *b = read_all(path, &len);
+        CHECK(b != NULL);
+        if (b) {
+            CHECK_EQ_INT(len, 16 + 76 + 3 * 32 + 4 * np + 4);
+            CHECK_EQ_INT(b[8] | b[9] << 8, 2);
+            CHECK_EQ_INT(b[10] | b[11] << 8, 0);
+            CHECK_EQ_INT(rd32(b + 12), 76);
+            CHECK_EQ_INT(rd32(b + 16), archs[ai]);
+            CHECK_EQ_INT(rd32(b + 88), SK_POOL_MEAN);
+            CHECK(!strcmp((const char *)b + 92 + 32, "wave"));
+            CHECK_EQ_INT(rd32(b + len - 4), ref_crc32(b, len - 4));
+            uint8_t *c = malloc(len);
+            memcpy(c, b, len);
+            wr32(c + 88, 2);
+            refix(c, len);
+            expect_reject(c, len, "pooling 2 unknown", "pool 2");
+            memcpy(c, b, len);
+            wr32(c + 88, 0x80000001u);
+            refix(c, len);
+            expect_reject(c, len, "pooling", "pool 2^31+1");
+            /* pool last in a 2.0 file is valid too (a writer may use it). */
+            memcpy(c, b, len);
+            wr32(c + 88, SK_POOL_LAST);
+            refix(c, len);
+            CHECK_EQ_INT(sk_model_load_mem(&r, c, len, err, sizeof err), 0);
+            CHECK(r && sk_model_header_get(r)->arch.pool == SK_POOL_LAST);
+            sk_model_destroy(r);
+            r = NULL;
+            /* Marked 1.x, the same bytes are a 1.0 file with 4 bytes of a
+             * newer minor's fields, which a 1.x reader skips: the head is
+             * the last step, whatever those bytes hold. */
+            memcpy(c, b, len);
+            c[8] = 1;
+            refix(c, len);
+            CHECK_EQ_INT(sk_model_load_mem(&r, c, len, err, sizeof err), 0);
+            CHECK(r && sk_model_header_get(r)->arch.pool == SK_POOL_LAST);
+            sk_model_destroy(r);
+            r = NULL;
+            free(c);
+            free(b);
+        }
+        sk_model_destroy(m);
+    }
+    /* The last-step head: still format 1.0. */
+    size_t len = 0;
+    uint8_t *b = small_file(SK_ARCH_GRU, &len, NULL);
+    if (b) {
+        CHECK_EQ_INT(b[8] | b[9] << 8, 1);
+        CHECK_EQ_INT(rd32(b + 12), 72);
+        sk_model *r = NULL;
+        char err[256] = "";
+        CHECK_EQ_INT(sk_model_load_mem(&r, b, len, err, sizeof err), 0);
+        CHECK(r && sk_model_header_get(r)->arch.pool == SK_POOL_LAST);
+        sk_model_destroy(r);
+        free(b);
+    }
 }
 
 /* Format 1.1 with 8 more header bytes: a 1.0 reader skips them. */
@@ -597,6 +686,19 @@ static void test_info(void)
               "%s", out);
     CHECK(strstr(out, "\"arch\":\"tcn\"") != NULL);
     CHECK(strstr(out, "\"frame_norm\":false") != NULL);
+    CHECK(strstr(out, "\"pool\":\"last\"") != NULL);
+    /* A pooled head shows in both forms. */
+    h.arch.pool = SK_POOL_MEAN;
+    CHECK_EQ_INT(sk_model_create(&m, &h, 3), 0);
+    const char *ppath = tmp_path("info_pool.model");
+    CHECK_EQ_INT(sk_model_save(m, ppath, err, sizeof err), 0);
+    sk_model_destroy(m);
+    snprintf(cmd, sizeof cmd, "'%s' info '%s'", bin, ppath);
+    CHECK_EQ_INT(run(cmd, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "(pool mean)") != NULL, "%s", out);
+    snprintf(cmd, sizeof cmd, "'%s' info --json '%s'", bin, ppath);
+    CHECK_EQ_INT(run(cmd, out, sizeof out), 0);
+    CHECK_MSG(strstr(out, "\"pool\":\"mean\"") != NULL, "%s", out);
 
     /* A corrupt file: exit 2 and one line on stderr naming the file. */
     size_t len = 0;
@@ -644,6 +746,7 @@ int main(void)
     RUN(test_inconsistent);
     RUN(test_billion);
     RUN(test_newer_minor);
+    RUN(test_pool_format);
     RUN(test_save_errors);
     RUN(test_info);
     cleanup();

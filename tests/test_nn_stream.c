@@ -220,6 +220,18 @@ static void test_errors(void)
     CHECK_EQ_INT(sk_model_stream_step(g, s, x, p), SK_EINVAL);
     CHECK_EQ_INT(sk_model_stream_step(t, s, NULL, p), SK_EINVAL);
     CHECK_EQ_INT(sk_model_stream_step(t, s, x, p), 0);
+    {
+        /* A pooled head needs the whole window: no streaming form, and a
+         * state made for the last-step head does not step it. */
+        sk_model *tp = make_model_pool(SK_ARCH_TCN, 12, 16, 2, 30, 5, 3,
+                                       SK_POOL_MEAN, 1);
+        sk_model_stream *sp = (sk_model_stream *)&sp;
+        CHECK(tp != NULL);
+        CHECK_EQ_INT(sk_model_stream_create(&sp, tp), SK_EUNSUPPORTED);
+        CHECK(sp == NULL);
+        CHECK_EQ_INT(sk_model_stream_step(tp, s, x, p), SK_EINVAL);
+        sk_model_destroy(tp);
+    }
     sk_model_stream_destroy(s);
     sk_model_stream_destroy(NULL);
     sk_model_stream_reset(NULL);

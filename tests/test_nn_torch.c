@@ -267,8 +267,8 @@ static void model_case(const char *arch)
     double *ws = calloc(sk__net_ws_size(&cfg, B), sizeof *ws);
     double *probs = calloc((size_t)B * K, sizeof *probs);
     double *dp = calloc(np, sizeof *dp), *dx = calloc(get(NAME("x"))->n, sizeof *dx);
-    double loss = sk__net_forward_d(probs, ws, &cfg, p, x, y, NULL, B, 0, NULL);
-    sk__net_backward_d(dp, dx, ws, &cfg, p, x, y, NULL, B, 0);
+    double loss = sk__net_forward_d(probs, ws, &cfg, p, x, y, NULL, B, 0, NULL, 0);
+    sk__net_backward_d(dp, dx, ws, &cfg, p, x, y, NULL, B, 0, 0);
     compare("double", NAME("probs"), probs, NULL, D_ATOL, D_RTOL);
     compare("double", NAME("loss"), &loss, NULL, D_ATOL, D_RTOL);
     compare("double", NAME("dparams"), dp, NULL, D_ATOL, D_RTOL);

@@ -10,6 +10,18 @@
  *   tcn   L causal 1-D convolutions of H channels, kernel k, dilation 2^l for
  *         layer l (1, 2, 4, 8, ...), each followed by ReLU; from layer 1 on a
  *         residual connection adds the layer's input. The last step -> dense (K).
+ *   bigru L stacked bidirectional GRU layers (PyTorch's bidirectional=True):
+ *         per layer, H units read the window forwards and H more read it
+ *         backwards; the layer's output at step t is [h_fwd(t), h_bwd(t)]
+ *         (2H). The last step is [h_fwd(W-1), h_bwd(0)], each direction's
+ *         final state -> dense (K). For segmented clips (the whole window is
+ *         known); it has no streaming form.
+ *
+ * The head reads the top layer's last step (pool SK_POOL_LAST, the default
+ * and the only choice for live streams) or, with SK_POOL_MEAN, the mean of
+ * the top layer's outputs over the W steps of the window (segmented clips:
+ * the whole action is in the window, and the last step alone forgets part
+ * of it). Pooling adds no parameters.
  *
  * All parameters live in one float32 buffer, in this order (C_l is the
  * input size of layer l: C for l = 0, H after):
@@ -17,7 +29,9 @@
  *   gru,  per layer: w_ih (3H, C_l), w_hh (3H, H), b_ih (3H), b_hh (3H)
  *   lstm, per layer: w_ih (4H, C_l), w_hh (4H, H), b_ih (4H), b_hh (4H)
  *   tcn,  per layer: w (H, C_l, k), b (H)        (PyTorch Conv1d layout)
- *   then the head:   w_out (K, H), b_out (K)
+ *   bigru, per layer: the gru tensors of the forward direction, then those
+ *                    of the backward direction (C_l = 2H after layer 0)
+ *   then the head:   w_out (K, D*H), b_out (K)   (D = 2 for bigru, else 1)
  *
  * Gradients and the optimizer's moments use the same layout.
  */
@@ -45,20 +59,30 @@ enum {
     SK_ARCH_LSTM = 2,
     SK_ARCH_TCN = 3,
     SK_ARCH_DTW = 4, /* nearest-neighbour DTW (later issue) */
+    SK_ARCH_BIGRU = 5,
 };
-/* "gru", "lstm", "tcn", "dtw" <-> id; -1 / NULL if unknown. */
+/* "gru", "lstm", "tcn", "dtw", "bigru" <-> id; -1 / NULL if unknown. */
 int sk_arch_from_name(const char *name);
 const char *sk_arch_name(int arch);
 
 typedef struct sk_model_config {
     int arch;     /* SK_ARCH_* */
     int input;    /* C: features per frame */
-    int hidden;   /* H */
+    int hidden;   /* H (bigru: per direction) */
     int layers;   /* L */
     int classes;  /* K */
     int window;   /* W: frames per window */
     int kernel;   /* tcn: kernel size (3) */
+    int pool;     /* SK_POOL_*: what the head reads (0: the last step) */
 } sk_model_config;
+
+enum {
+    SK_POOL_LAST = 0, /* the top layer's last step (every 1.0 model file) */
+    SK_POOL_MEAN = 1, /* the mean over the window's W steps */
+};
+/* "last", "mean" <-> SK_POOL_*; -1 / NULL if unknown. */
+int sk_pool_from_name(const char *name);
+const char *sk_pool_name(int pool);
 
 /* How frames become feature vectors (src/nn/features.c); stored in the model
  * file so live recognition computes exactly what training saw. */
@@ -162,7 +186,8 @@ void sk_model_infer_sync(sk_model *m);
  * if m cannot run inference. Static string. */
 const char *sk_model_infer_kernels(const sk_model *m);
 /* Multiply-adds sk_model_infer does per window (tcn: only the steps the
- * last step depends on); 0 if m cannot run inference. */
+ * head depends on: the last step's receptive field, or every step with a
+ * pooled head); 0 if m cannot run inference. */
 double sk_model_infer_macs(const sk_model *m);
 /* Measured single-thread peak of this CPU in single-precision flops per
  * second: independent fused multiply-adds of the widest vector set this CPU
@@ -242,7 +267,8 @@ typedef struct sk_model_stream sk_model_stream;
  * diagonal (a packed ensemble: every weight outside the blocks exactly 0),
  * steps of m skip the zero blocks; so a stream made before m's weights were
  * changed in place must be made again. Returns 0, SK_EINVAL (NULL),
- * SK_EUNSUPPORTED (not a tcn) or SK_ENOMEM. */
+ * SK_EUNSUPPORTED (not a tcn, or a pooled head: pool not SK_POOL_LAST)
+ * or SK_ENOMEM. */
 int sk_model_stream_create(sk_model_stream **out, const sk_model *m);
 /* Free; NULL is fine. */
 void sk_model_stream_destroy(sk_model_stream *s);

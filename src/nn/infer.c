@@ -10,9 +10,22 @@
  * (kernels.h: matvec_mm), and the next layer's rows 0..r0-1 inside this
  * layer's later steps; only layer 0's first r0 rows run on their own.
  *
- * Per layer of tcn: only the steps the last step depends on are computed
- * (the receptive field narrows from the top layer down, as a streaming
- * implementation would), each as one row of an im2col matrix product.
+ * Per layer of tcn: only the steps the head depends on are computed (for
+ * the last step, the receptive field narrows from the top layer down, as a
+ * streaming implementation would; a pooled head needs every step of the top
+ * layer), each as one row of an im2col matrix product.
+ *
+ * bigru, per layer and direction: the input projection of all W steps of
+ * all n windows as one matrix product (the backward direction on a copy of
+ * the input reversed in time), then per step one product over the n
+ * windows' states (matvec_n) and the gates; the layer's output row t is
+ * [h_fwd(t), h_bwd(t)], each half padded to Hp. One function serves the
+ * single window (n = 1) and batches, so a window's result does not depend
+ * on the batch.
+ *
+ * The head reads the top layer's last step, or with pool SK_POOL_MEAN the
+ * mean of its W steps (summed in order of t, then times 1/W: one function
+ * for the single and the batch path).
  *
  * Batches (sk_model_infer_batch): n windows share each pass over the
  * weights. gru/lstm: per layer, the input projections of all n windows are
@@ -46,6 +59,8 @@
 struct sk__infer {
     const sk__kernels *k;
     int arch, C, H, L, W, K, G, ksize; /* the model's sizes (ksize: tcn) */
+    int pool;                          /* SK_POOL_* */
+    int D;                             /* directions: 2 for bigru, else 1 */
     int Hp;                            /* H padded to the vector width */
     int Np;                            /* G * Hp: gate outputs per step */
     int bmax;                          /* windows a batch pass holds (1..16) */
@@ -57,11 +72,17 @@ struct sk__infer {
     float *w_hh[SK__MAX_LAYERS]; /* (Hp, Np) packed, nr_mv panels; rnn only */
     float *b_ih[SK__MAX_LAYERS]; /* (Np) padded */
     float *b_hh[SK__MAX_LAYERS]; /* (Np) padded; rnn only */
+    /* bigru: the backward direction's weights, as the four above. */
+    float *w_ih_r[SK__MAX_LAYERS], *w_hh_r[SK__MAX_LAYERS];
+    float *b_ih_r[SK__MAX_LAYERS], *b_hh_r[SK__MAX_LAYERS];
     /* Scratch of bmax windows; a single window uses the first one's. */
     float *gi;     /* (bmax, W, Np) input projections / tcn conv outputs */
     float *gh;     /* (bmax, Np) recurrent projection of one step */
-    float *seq[2]; /* (bmax, W, Hp) each: layer outputs, ping-pong */
+    float *seq[2]; /* (bmax, W, D*Hp) each: layer outputs, ping-pong */
     float *cell;   /* (bmax, Hp) lstm cell state */
+    float *pooled; /* (D*Hp) the head's input (pooled head, bigru) */
+    float *xr;     /* bigru: (bmax, W, max(C, 2Hp)) input reversed in time */
+    float *dirh;   /* bigru: (bmax, W, Hp) one direction's states */
     float *col;    /* tcn: (bmax, W, ksize * max(C, Hp)) im2col rows */
     float *tmp;    /* (max over layers of cin * Np) unpacked staging */
     int *rows;     /* tcn: (L, W) times layer l must output, oldest first */
@@ -83,12 +104,44 @@ static size_t round_up(size_t n, size_t m)
 
 /* ---- packing ---------------------------------------------------------- */
 
+/* Pack one direction of recurrent layer l: its tensors at offsets w_ih,
+ * w_hh, b_ih, b_hh of the parameters into the packed buffers. Input c of
+ * the Cl true inputs goes to packed row c, except that above layer 0 of a
+ * bigru the backward half's inputs (c >= H) go to row Hp + c - H. */
+static void pack_rnn_dir(struct sk__infer *s, const float *P, float *t, int l,
+                         int Cl, int Cs, size_t w_ih, size_t w_hh, size_t b_ih, size_t b_hh,
+                         float *pw_ih, float *pw_hh, float *pb_ih, float *pb_hh)
+{
+    int H = s->H, Hp = s->Hp, G = s->G, Np = s->Np;
+    /* B[c][g*Hp + j] = w_ih[g*H + j][c] */
+    memset(t, 0, (size_t)Cs * Np * sizeof *t);
+    for (int g = 0; g < G; g++)
+        for (int j = 0; j < H; j++)
+            for (int c = 0; c < Cl; c++) {
+                int row = l > 0 && c >= H ? Hp + c - H : c;
+                t[(size_t)row * Np + g * Hp + j] = P[w_ih + ((size_t)g * H + j) * Cl + c];
+            }
+    sk__pack(pw_ih, t, Cs, Np, s->k->nr_mm);
+    memset(t, 0, (size_t)Hp * Np * sizeof *t);
+    for (int g = 0; g < G; g++)
+        for (int j = 0; j < H; j++)
+            for (int c = 0; c < H; c++)
+                t[(size_t)c * Np + g * Hp + j] = P[w_hh + ((size_t)g * H + j) * H + c];
+    sk__pack(pw_hh, t, Hp, Np, s->k->nr_mv);
+    memset(pb_ih, 0, (size_t)Np * sizeof(float));
+    memset(pb_hh, 0, (size_t)Np * sizeof(float));
+    for (int g = 0; g < G; g++) {
+        memcpy(pb_ih + g * Hp, P + b_ih + (size_t)g * H, (size_t)H * sizeof(float));
+        memcpy(pb_hh + g * Hp, P + b_hh + (size_t)g * H, (size_t)H * sizeof(float));
+    }
+}
+
 /* Stage and pack the weights of every layer from m->params. */
 static void infer_pack(sk_model *m)
 {
     struct sk__infer *s = m->infer;
     const float *P = m->params;
-    int H = s->H, Hp = s->Hp, G = s->G, Np = s->Np;
+    int H = s->H, Hp = s->Hp, Np = s->Np;
     for (int l = 0; l < s->L; l++) {
         const sk__layer_params *lp = &s->pt.layer[l];
         int Cl = lp->in;                     /* true input size */
@@ -108,34 +161,20 @@ static void infer_pack(sk_model *m)
             memcpy(s->b_ih[l], P + lp->b_ih, (size_t)H * sizeof(float));
             continue;
         }
-        /* B[c][g*Hp + j] = w_ih[g*H + j][c] */
-        memset(t, 0, (size_t)Cs * Np * sizeof *t);
-        for (int g = 0; g < G; g++)
-            for (int j = 0; j < H; j++)
-                for (int c = 0; c < Cl; c++)
-                    t[(size_t)c * Np + g * Hp + j] =
-                        P[lp->w_ih + ((size_t)g * H + j) * Cl + c];
-        sk__pack(s->w_ih[l], t, Cs, Np, s->k->nr_mm);
-        memset(t, 0, (size_t)Hp * Np * sizeof *t);
-        for (int g = 0; g < G; g++)
-            for (int j = 0; j < H; j++)
-                for (int c = 0; c < H; c++)
-                    t[(size_t)c * Np + g * Hp + j] =
-                        P[lp->w_hh + ((size_t)g * H + j) * H + c];
-        sk__pack(s->w_hh[l], t, Hp, Np, s->k->nr_mv);
-        memset(s->b_ih[l], 0, (size_t)Np * sizeof(float));
-        memset(s->b_hh[l], 0, (size_t)Np * sizeof(float));
-        for (int g = 0; g < G; g++) {
-            memcpy(s->b_ih[l] + g * Hp, P + lp->b_ih + (size_t)g * H,
-                   (size_t)H * sizeof(float));
-            memcpy(s->b_hh[l] + g * Hp, P + lp->b_hh + (size_t)g * H,
-                   (size_t)H * sizeof(float));
-        }
+        if (l > 0)
+            Cs = s->D * Hp; /* bigru: [fwd Hp | bwd Hp] */
+        for (int d = 0; d < s->D; d++)
+            pack_rnn_dir(s, P, t, l, Cl, Cs,
+                         d ? lp->w_ih_r : lp->w_ih, d ? lp->w_hh_r : lp->w_hh,
+                         d ? lp->b_ih_r : lp->b_ih, d ? lp->b_hh_r : lp->b_hh,
+                         d ? s->w_ih_r[l] : s->w_ih[l], d ? s->w_hh_r[l] : s->w_hh[l],
+                         d ? s->b_ih_r[l] : s->b_ih[l], d ? s->b_hh_r[l] : s->b_hh[l]);
     }
     s->packed = 1;
 }
 
-/* tcn: which times each layer must output for the top layer's last step.
+/* tcn: which times each layer must output for the steps the head reads
+ * (the top layer's last step, or all of them with a pooled head).
  * Layer l reads its input at t - m * 2^l (m = 0..k-1) and, from layer 1 on,
  * at t for the residual (m = 0 covers it). */
 static void tcn_plan(struct sk__infer *s)
@@ -143,7 +182,8 @@ static void tcn_plan(struct sk__infer *s)
     int W = s->W, L = s->L;
     unsigned char *need = (unsigned char *)s->col; /* borrowed before use */
     memset(need, 0, (size_t)L * W);
-    need[(size_t)(L - 1) * W + W - 1] = 1;
+    for (int t = s->pool == SK_POOL_MEAN ? 0 : W - 1; t < W; t++)
+        need[(size_t)(L - 1) * W + t] = 1;
     for (int l = L - 1; l > 0; l--) {
         long d = 1L << l;
         for (int t = 0; t < W; t++) {
@@ -172,7 +212,7 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     m->infer = NULL;
     const sk_model_config *cfg = &m->hdr.arch;
     if (cfg->arch != SK_ARCH_GRU && cfg->arch != SK_ARCH_LSTM &&
-        cfg->arch != SK_ARCH_TCN)
+        cfg->arch != SK_ARCH_TCN && cfg->arch != SK_ARCH_BIGRU)
         return 0; /* not a network: sk_model_infer says SK_EUNSUPPORTED */
     struct sk__infer *s = calloc(1, sizeof *s);
     if (!s)
@@ -190,37 +230,43 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     s->K = cfg->classes;
     s->G = sk__arch_gates(cfg->arch);
     s->ksize = cfg->arch == SK_ARCH_TCN ? cfg->kernel : 1;
+    s->pool = cfg->pool;
+    s->D = sk__arch_dirs(cfg->arch);
     s->Hp = (int)round_up((size_t)s->H, (size_t)k->vw);
     s->Np = s->G * s->Hp;
 
     size_t W = (size_t)s->W, Np = (size_t)s->Np, Hp = (size_t)s->Hp;
-    size_t cmax = (size_t)(s->C > s->Hp ? s->C : s->Hp);
+    size_t HOp = (size_t)s->D * Hp; /* a layer's padded outputs per step */
+    size_t cmax = (size_t)s->C > HOp ? (size_t)s->C : HOp;
     size_t tmpmax = 0, n = 0;
-    size_t off_w_ih[SK__MAX_LAYERS], off_w_hh[SK__MAX_LAYERS];
-    size_t off_b_ih[SK__MAX_LAYERS], off_b_hh[SK__MAX_LAYERS];
+    size_t off_w_ih[2][SK__MAX_LAYERS], off_w_hh[2][SK__MAX_LAYERS];
+    size_t off_b_ih[2][SK__MAX_LAYERS], off_b_hh[2][SK__MAX_LAYERS];
     const size_t A = 16; /* floats: 64-byte alignment of every buffer */
     for (int l = 0; l < s->L; l++) {
-        size_t cin = (size_t)s->ksize * (l == 0 ? (size_t)s->C : Hp);
+        size_t cin = (size_t)s->ksize * (l == 0 ? (size_t)s->C : HOp);
         s->cin[l] = (int)cin;
         if (cin * Np > tmpmax)
             tmpmax = cin * Np;
-        off_w_ih[l] = n;
-        n += round_up(sk__pack_size((int)cin, (int)Np, k->nr_mm), A);
-        off_b_ih[l] = n;
-        n += round_up(Np, A);
-        if (s->arch != SK_ARCH_TCN) {
-            if (Hp * Np > tmpmax)
-                tmpmax = Hp * Np;
-            off_w_hh[l] = n;
-            n += round_up(sk__pack_size((int)Hp, (int)Np, k->nr_mv), A);
-            off_b_hh[l] = n;
+        for (int d = 0; d < s->D; d++) {
+            off_w_ih[d][l] = n;
+            n += round_up(sk__pack_size((int)cin, (int)Np, k->nr_mm), A);
+            off_b_ih[d][l] = n;
             n += round_up(Np, A);
+            if (s->arch != SK_ARCH_TCN) {
+                if (Hp * Np > tmpmax)
+                    tmpmax = Hp * Np;
+                off_w_hh[d][l] = n;
+                n += round_up(sk__pack_size((int)Hp, (int)Np, k->nr_mv), A);
+                off_b_hh[d][l] = n;
+                n += round_up(Np, A);
+            }
         }
     }
     /* Windows a batch pass holds: as many as SK_INFER_MAX_BATCH unless
      * their scratch would pass SK__INFER_BATCH_BYTES. */
     size_t ncol1 = s->arch == SK_ARCH_TCN ? W * (size_t)s->ksize * cmax : 0;
-    size_t per_window = W * Np + Np + 2 * W * Hp + Hp + ncol1;
+    size_t nbi1 = s->D == 2 ? W * cmax + W * Hp : 0; /* bigru: xr, dirh */
+    size_t per_window = W * Np + Np + 2 * W * HOp + Hp + ncol1 + nbi1;
     size_t bmax = SK__INFER_BATCH_BYTES / sizeof(float) / per_window;
     bmax = bmax < 1 ? 1 : bmax > SK_INFER_MAX_BATCH ? SK_INFER_MAX_BATCH : bmax;
     s->bmax = (int)bmax;
@@ -229,11 +275,17 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     size_t off_gh = n;
     n += round_up(bmax * Np, A);
     size_t off_seq0 = n;
-    n += round_up(bmax * W * Hp, A);
+    n += round_up(bmax * W * HOp, A);
     size_t off_seq1 = n;
-    n += round_up(bmax * W * Hp, A);
+    n += round_up(bmax * W * HOp, A);
     size_t off_cell = n;
     n += round_up(bmax * Hp, A);
+    size_t off_pooled = n;
+    n += round_up(HOp, A);
+    size_t off_xr = n;
+    n += round_up(s->D == 2 ? bmax * W * cmax : 0, A);
+    size_t off_dirh = n;
+    n += round_up(s->D == 2 ? bmax * W * Hp : 0, A);
     size_t off_col = n;
     size_t ncol = W * (size_t)s->ksize * cmax;
     if (s->arch == SK_ARCH_TCN)
@@ -253,11 +305,17 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     if (!s->rows)
         goto fail;
     for (int l = 0; l < s->L; l++) {
-        s->w_ih[l] = s->block + off_w_ih[l];
-        s->b_ih[l] = s->block + off_b_ih[l];
+        s->w_ih[l] = s->block + off_w_ih[0][l];
+        s->b_ih[l] = s->block + off_b_ih[0][l];
         if (s->arch != SK_ARCH_TCN) {
-            s->w_hh[l] = s->block + off_w_hh[l];
-            s->b_hh[l] = s->block + off_b_hh[l];
+            s->w_hh[l] = s->block + off_w_hh[0][l];
+            s->b_hh[l] = s->block + off_b_hh[0][l];
+        }
+        if (s->D == 2) {
+            s->w_ih_r[l] = s->block + off_w_ih[1][l];
+            s->b_ih_r[l] = s->block + off_b_ih[1][l];
+            s->w_hh_r[l] = s->block + off_w_hh[1][l];
+            s->b_hh_r[l] = s->block + off_b_hh[1][l];
         }
     }
     s->gi = s->block + off_gi;
@@ -265,10 +323,13 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     s->seq[0] = s->block + off_seq0;
     s->seq[1] = s->block + off_seq1;
     s->cell = s->block + off_cell;
+    s->pooled = s->block + off_pooled;
+    s->xr = s->block + off_xr;
+    s->dirh = s->block + off_dirh;
     s->col = s->block + off_col;
     s->tmp = s->block + off_tmp;
 
-    if (s->arch != SK_ARCH_TCN) {
+    if (s->arch == SK_ARCH_GRU || s->arch == SK_ARCH_LSTM) {
         /* Blocks of mr rows x one matmul panel, panel-major (a panel's
          * weights stay in L1 across its row blocks); one per matvec panel
          * per step; r0 the smallest count of rows computed up front
@@ -308,10 +369,10 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
             macs += (double)s->nrows[l] * H * s->pt.layer[l].in * s->ksize;
     } else {
         for (int l = 0; l < s->L; l++)
-            macs += (double)s->W * s->pt.layer[l].in * s->G * H +
-                    (double)(s->W - 1) * H * s->G * H;
+            macs += s->D * ((double)s->W * s->pt.layer[l].in * s->G * H +
+                            (double)(s->W - 1) * H * s->G * H);
     }
-    s->macs = macs + (double)s->K * H;
+    s->macs = macs + (double)s->K * s->D * H;
     m->infer = s;
     return 0;
 fail:
@@ -478,6 +539,60 @@ static const float *rnn_forward_batch(struct sk__infer *s, int n, const float *x
     return out;
 }
 
+/* bigru, n windows x (n, W, C) at once (n = 1 for sk_model_infer): returns
+ * the last layer's outputs (n, W, 2Hp), row t = [h_fwd(t), h_bwd(t)]. */
+static const float *birnn_forward(struct sk__infer *s, int n, const float *x)
+{
+    const sk__kernels *k = s->k;
+    const float *in = x;
+    int lda = s->C, Hp = s->Hp, Np = s->Np, W = s->W, HOp = 2 * Hp;
+    size_t ws = (size_t)W * HOp, wh = (size_t)W * Hp; /* one window's rows */
+    float *out = NULL;
+    for (int l = 0; l < s->L; l++) {
+        out = s->seq[l & 1];
+        for (int d = 0; d < 2; d++) {
+            const float *src = in;
+            if (d) { /* the backward direction reads the window reversed */
+                for (int i = 0; i < n; i++)
+                    for (int t = 0; t < W; t++)
+                        memcpy(s->xr + ((size_t)i * W + t) * lda,
+                               in + ((size_t)i * W + (W - 1 - t)) * lda,
+                               (size_t)lda * sizeof(float));
+                src = s->xr;
+            }
+            const float *w_hh = d ? s->w_hh_r[l] : s->w_hh[l];
+            const float *b_hh = d ? s->b_hh_r[l] : s->b_hh[l];
+            k->matmul(s->gi, Np, src, lda, d ? s->w_ih_r[l] : s->w_ih[l],
+                      d ? s->b_ih_r[l] : s->b_ih[l], n * W, s->cin[l], Np);
+            float *hd = s->dirh; /* (n, W, Hp) this direction's states */
+            for (int t = 0; t < W; t++) {
+                if (t == 0)
+                    for (int i = 0; i < n; i++) {
+                        memcpy(s->gh + (size_t)i * Np, b_hh, (size_t)Np * sizeof(float));
+                        memset(hd + i * wh, 0, (size_t)Hp * sizeof(float));
+                    }
+                else
+                    k->matvec_n(s->gh, Np, hd + (size_t)(t - 1) * Hp, (int)wh, n,
+                                w_hh, b_hh, Hp, Np);
+                for (int i = 0; i < n; i++) {
+                    float *h = hd + i * wh + (size_t)t * Hp;
+                    if (t > 0)
+                        memcpy(h, h - Hp, (size_t)Hp * sizeof(float));
+                    k->gru_gates(h, s->gi + ((size_t)i * W + t) * Np,
+                                 s->gh + (size_t)i * Np, Hp);
+                }
+            }
+            for (int i = 0; i < n; i++) /* into the layer's output rows */
+                for (int t = 0; t < W; t++)
+                    memcpy(out + i * ws + (size_t)(d ? W - 1 - t : t) * HOp + d * Hp,
+                           hd + i * wh + (size_t)t * Hp, (size_t)Hp * sizeof(float));
+        }
+        in = out;
+        lda = HOp;
+    }
+    return out;
+}
+
 /* tcn, n windows at once (one for sk_model_infer): returns the last layer's
  * outputs (n, W, Hp), valid at the rows the plan computed (always the
  * last). */
@@ -519,16 +634,49 @@ static const float *tcn_forward(struct sk__infer *s, int n, const float *x)
     return out;
 }
 
-/* The head and the softmax: h (H) the top layer's last step -> probs (K). */
-static void infer_head(const sk_model *m, const float *h, float *probs)
+/* The head and the softmax: top (W, Hp) one window's top-layer outputs
+ * (tcn: valid at the rows the plan computed) -> probs (K). */
+static void infer_head(const sk_model *m, const float *top, float *probs)
 {
     const struct sk__infer *s = m->infer;
-    const float *w = m->params + s->pt.w_out;         /* (K, H) */
+    const float *h = top + (size_t)(s->W - 1) * s->Hp; /* the last step */
+    int HO = s->D * s->H; /* the head's inputs */
+    if (s->D == 2) { /* bigru: [fwd, bwd] halves of the padded rows */
+        float *p = s->pooled;
+        size_t row = 2 * (size_t)s->Hp;
+        if (s->pool == SK_POOL_MEAN) {
+            float inv = 1.0f / (float)s->W;
+            for (int j = 0; j < HO; j++)
+                p[j] = 0.0f;
+            for (int t = 0; t < s->W; t++)
+                for (int j = 0; j < s->H; j++) {
+                    p[j] += top[t * row + j];
+                    p[s->H + j] += top[t * row + s->Hp + j];
+                }
+            for (int j = 0; j < HO; j++)
+                p[j] *= inv;
+        } else { /* each direction's final state */
+            memcpy(p, top + (size_t)(s->W - 1) * row, (size_t)s->H * sizeof *p);
+            memcpy(p + s->H, top + s->Hp, (size_t)s->H * sizeof *p);
+        }
+        h = p;
+    } else if (s->pool == SK_POOL_MEAN) {
+        float *p = s->pooled, inv = 1.0f / (float)s->W;
+        for (int j = 0; j < s->H; j++)
+            p[j] = 0.0f;
+        for (int t = 0; t < s->W; t++)
+            for (int j = 0; j < s->H; j++)
+                p[j] += top[(size_t)t * s->Hp + j];
+        for (int j = 0; j < s->H; j++)
+            p[j] *= inv;
+        h = p;
+    }
+    const float *w = m->params + s->pt.w_out;         /* (K, D*H) */
     const float *b = m->params + s->pt.b_out;         /* (K) */
     for (int c = 0; c < s->K; c++) {
         float z = b[c];
-        for (int j = 0; j < s->H; j++)
-            z += w[(size_t)c * s->H + j] * h[j];
+        for (int j = 0; j < HO; j++)
+            z += w[(size_t)c * HO + j] * h[j];
         probs[c] = z;
     }
     sk__softmax(probs, s->K);
@@ -558,9 +706,10 @@ int sk_model_infer(sk_model *m, const float *x, float *probs)
         return SK_EUNSUPPORTED;
     if (!s->packed)
         infer_pack(m);
-    const float *top = s->arch == SK_ARCH_TCN ? tcn_forward(s, 1, x)
-                                              : rnn_forward(s, x);
-    infer_head(m, top + (size_t)(s->W - 1) * s->Hp, probs); /* last step */
+    const float *top = s->arch == SK_ARCH_TCN     ? tcn_forward(s, 1, x)
+                       : s->arch == SK_ARCH_BIGRU ? birnn_forward(s, 1, x)
+                                                  : rnn_forward(s, x);
+    infer_head(m, top, probs);
     return 0;
 }
 
@@ -573,17 +722,17 @@ int sk_model_infer_batch(sk_model *m, int n, const float *x, float *probs)
         return SK_EUNSUPPORTED;
     if (!s->packed)
         infer_pack(m);
-    size_t wc = (size_t)s->W * (size_t)s->C, ws = (size_t)s->W * s->Hp;
+    size_t wc = (size_t)s->W * (size_t)s->C, ws = (size_t)s->W * s->D * s->Hp;
     while (n > 0) {
         int b = n < s->bmax ? n : s->bmax;
         if (b == 1) { /* the single path overlaps more: faster alone */
             sk_model_infer(m, x, probs);
         } else {
-            const float *top = s->arch == SK_ARCH_TCN ? tcn_forward(s, b, x)
-                                                      : rnn_forward_batch(s, b, x);
+            const float *top = s->arch == SK_ARCH_TCN     ? tcn_forward(s, b, x)
+                               : s->arch == SK_ARCH_BIGRU ? birnn_forward(s, b, x)
+                                                          : rnn_forward_batch(s, b, x);
             for (int i = 0; i < b; i++)
-                infer_head(m, top + i * ws + (size_t)(s->W - 1) * s->Hp,
-                           probs + (size_t)i * s->K);
+                infer_head(m, top + i * ws, probs + (size_t)i * s->K);
         }
         x += (size_t)b * wc;
         probs += (size_t)b * s->K;

@@ -24,6 +24,15 @@ size_t sk__lstm_cache_size(int B, int T, int C, int H)
            G * C + G * h;
 }
 
+/* Two GRU caches, then xr (B,T,C) the reversed input, of and ob (B,T,H)
+ * each direction's outputs (ob in the backward GRU's own time order), dof
+ * and dob (B,T,H) and dxr (B,T,C) backward scratch. */
+size_t sk__bigru_cache_size(int B, int T, int C, int H)
+{
+    size_t BT = (size_t)B * T;
+    return 2 * sk__gru_cache_size(B, T, C, H) + 2 * BT * C + 4 * BT * H;
+}
+
 size_t sk__conv_cache_size(int B, int T, int C, int O, int K)
 {
     return ((size_t)B * T + (size_t)O) * C * K;
@@ -32,7 +41,7 @@ size_t sk__conv_cache_size(int B, int T, int C, int O, int K)
 /* Offsets (in elements) of everything the model's pass keeps for B windows. */
 typedef struct sk__net_layout {
     sk__param_table pt;
-    size_t out[SK__MAX_LAYERS];   /* (B,T,H) layer output */
+    size_t out[SK__MAX_LAYERS];   /* (B,T,D*H) layer output */
     size_t cache[SK__MAX_LAYERS]; /* the layer's cache */
     size_t pre[SK__MAX_LAYERS];   /* tcn: (B,T,H) conv output */
     size_t act[SK__MAX_LAYERS];   /* tcn: (B,T,H) after ReLU */
@@ -54,13 +63,16 @@ static int sk__net_layout_fill(sk__net_layout *L, const sk_model_config *cfg,
     if (B < 1 || sk__param_table_fill(cfg, &L->pt) != 0)
         return SK_EINVAL;
     int T = cfg->window, H = cfg->hidden, K = cfg->classes;
-    size_t BTH = (size_t)B * T * H, BH = (size_t)B * H, BK = (size_t)B * K;
+    /* Layer outputs have D*H values per step (bigru: both directions). */
+    size_t HO = (size_t)sk__arch_dirs(cfg->arch) * H;
+    size_t BTH = (size_t)B * T * HO, BH = (size_t)B * HO, BK = (size_t)B * K;
     size_t off = 0;
     for (int l = 0; l < cfg->layers; l++) {
         int C = L->pt.layer[l].in;
-        size_t cs = cfg->arch == SK_ARCH_GRU    ? sk__gru_cache_size(B, T, C, H)
-                    : cfg->arch == SK_ARCH_LSTM ? sk__lstm_cache_size(B, T, C, H)
-                                                : sk__conv_cache_size(B, T, C, H, cfg->kernel);
+        size_t cs = cfg->arch == SK_ARCH_GRU     ? sk__gru_cache_size(B, T, C, H)
+                    : cfg->arch == SK_ARCH_LSTM  ? sk__lstm_cache_size(B, T, C, H)
+                    : cfg->arch == SK_ARCH_BIGRU ? sk__bigru_cache_size(B, T, C, H)
+                                                 : sk__conv_cache_size(B, T, C, H, cfg->kernel);
         L->out[l] = off, off += BTH;
         L->cache[l] = off, off += cs;
         L->mask[l] = off, off += BTH;

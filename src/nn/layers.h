@@ -18,6 +18,7 @@
  * buffers. */
 size_t sk__gru_cache_size(int B, int T, int C, int H);
 size_t sk__lstm_cache_size(int B, int T, int C, int H);
+size_t sk__bigru_cache_size(int B, int T, int C, int H);
 size_t sk__conv_cache_size(int B, int T, int C, int O, int K);
 /* Workspace of the whole model's pass for up to B windows; 0 if cfg is
  * invalid. */

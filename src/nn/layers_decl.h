@@ -50,6 +50,42 @@ void SK__R(gru_backward)(REAL *dinp,       /* (B,T,C) or NULL */
                          const REAL *w_hh, /* (3H,H) */
                          int B, int T, int C, int H);
 
+/* Bidirectional GRU (PyTorch's bidirectional=True): one GRU of H units
+ * reads inp forwards (weights w_*), another reads it backwards (w_*_r);
+ * out[b,t] = [h_fwd(t), h_bwd(t)], with h_bwd(t) the backward GRU's state
+ * after reading steps T-1 down to t. cache: sk__bigru_cache_size(B,T,C,H)
+ * REALs (the two GRUs' caches, the reversed input, each direction's
+ * outputs and backward scratch); backward at most once per forward. */
+void SK__R(bigru_forward)(REAL *out,          /* (B,T,2H) */
+                          REAL *cache,        /* sk__bigru_cache_size */
+                          const REAL *inp,    /* (B,T,C) */
+                          const REAL *w_ih,   /* (3H,C) */
+                          const REAL *w_hh,   /* (3H,H) */
+                          const REAL *b_ih,   /* (3H) */
+                          const REAL *b_hh,   /* (3H) */
+                          const REAL *w_ih_r, /* (3H,C) */
+                          const REAL *w_hh_r, /* (3H,H) */
+                          const REAL *b_ih_r, /* (3H) */
+                          const REAL *b_hh_r, /* (3H) */
+                          int B, int T, int C, int H);
+void SK__R(bigru_backward)(REAL *dinp,         /* (B,T,C) or NULL */
+                           REAL *dw_ih,        /* (3H,C) */
+                           REAL *dw_hh,        /* (3H,H) */
+                           REAL *db_ih,        /* (3H) */
+                           REAL *db_hh,        /* (3H) */
+                           REAL *dw_ih_r,      /* (3H,C) */
+                           REAL *dw_hh_r,      /* (3H,H) */
+                           REAL *db_ih_r,      /* (3H) */
+                           REAL *db_hh_r,      /* (3H) */
+                           REAL *cache,        /* from bigru_forward */
+                           const REAL *dout,   /* (B,T,2H) */
+                           const REAL *inp,    /* (B,T,C) */
+                           const REAL *w_ih,   /* (3H,C) */
+                           const REAL *w_hh,   /* (3H,H) */
+                           const REAL *w_ih_r, /* (3H,C) */
+                           const REAL *w_hh_r, /* (3H,H) */
+                           int B, int T, int C, int H);
+
 /* LSTM over T steps from h0 = c0 = 0 (PyTorch's gates i, f, g, o):
  *   c' = f c + i g,  h' = o tanh(c'). out holds h for every step. cache:
  * sk__lstm_cache_size(B,T,C,H) REALs, as for the GRU. */
@@ -93,6 +129,15 @@ void SK__R(conv_backward)(REAL *dinp,       /* (B,T,C) or NULL */
                           const REAL *w,    /* (O,C,K) */
                           int B, int T, int C, int O, int K, int d);
 
+/* Mean over time (the head's input with pool SK_POOL_MEAN):
+ *   out[b,h] = (1/T) sum_t inp[b,t,h], summed in order of t. */
+void SK__R(meanpool_forward)(REAL *out,       /* (B,H) */
+                             const REAL *inp, /* (B,T,H) */
+                             int B, int T, int H);
+void SK__R(meanpool_backward)(REAL *dinp,       /* (B,T,H) */
+                              const REAL *dout, /* (B,H) */
+                              int B, int T, int H);
+
 /* ReLU: out = max(inp, 0). Backward reads the forward output. */
 void SK__R(relu_forward)(REAL *out, const REAL *inp, size_t N); /* (N) (N) */
 void SK__R(relu_backward)(REAL *dinp,       /* (N) */
@@ -112,26 +157,29 @@ void SK__R(dropout_backward)(REAL *dinp,       /* (N) */
                              const REAL *mask, /* (N) */
                              size_t N);
 
-/* Softmax + cross-entropy, fused and numerically stable:
- *   probs = softmax(logits); losses[b] = -log probs[b, y[b]].
+/* Softmax + cross-entropy with label smoothing ls in [0, 1), fused and
+ * numerically stable: probs = softmax(logits); the target is
+ * q = (1-ls) onehot(y[b]) + ls/K, and
+ *   losses[b] = -sum_k q_k log probs[b,k]   (ls 0: -log probs[b, y[b]]).
  * y may be NULL (probabilities only; losses untouched). Returns the sum of
- * losses. Backward: dlogits[b] += dloss[b] * (probs[b] - onehot(y[b])), with
- * dloss NULL meaning 1 for every b. */
+ * losses. Backward: dlogits[b] += dloss[b] * (probs[b] - q), with dloss NULL
+ * meaning 1 for every b. ls 0 runs exactly the unsmoothed arithmetic. */
 double SK__R(softmax_ce_forward)(REAL *probs,       /* (B,K) */
                                  REAL *losses,      /* (B) or NULL */
                                  const REAL *logits, /* (B,K) */
                                  const int *y,      /* (B) or NULL */
-                                 int B, int K);
+                                 int B, int K, float ls);
 void SK__R(softmax_ce_backward)(REAL *dlogits,     /* (B,K) */
                                 const REAL *probs, /* (B,K) */
                                 const int *y,      /* (B) */
                                 const REAL *dloss, /* (B) or NULL */
-                                int B, int K);
+                                int B, int K, float ls);
 
 /* The whole model of skelact/nn.h on B windows (B <= the B the workspace was
  * sized for). ws: sk__net_ws_size(cfg, B) REALs.
  * net_forward: x -> probs (B,K); with y, also the summed weighted loss (the
- * return value; weight NULL = 1 each). Dropout p (between layers and before the
+ * return value; weight NULL = 1 each), with label smoothing ls (0: none; the
+ * same ls must go to net_backward). Dropout p (between layers and before the
  * head) draws its masks from rng; with p > 0 and rng NULL it reuses the masks
  * already in ws (gradient checks).
  * net_backward: after net_forward with y, ADDS d(loss)/d(params) into grads
@@ -143,7 +191,7 @@ double SK__R(net_forward)(REAL *probs,          /* (B,K) or NULL */
                           const REAL *x,        /* (B,W,C) */
                           const int *y,         /* (B) or NULL */
                           const REAL *weight,   /* (B) or NULL */
-                          int B, float p, sk_rng *rng);
+                          int B, float p, sk_rng *rng, float ls);
 void SK__R(net_backward)(REAL *grads,          /* parameter layout */
                          REAL *dx,             /* (B,W,C) or NULL */
                          REAL *ws,             /* from net_forward */
@@ -152,4 +200,4 @@ void SK__R(net_backward)(REAL *grads,          /* parameter layout */
                          const REAL *x,        /* (B,W,C) */
                          const int *y,         /* (B) */
                          const REAL *weight,   /* (B) or NULL */
-                         int B, float p);
+                         int B, float p, float ls);

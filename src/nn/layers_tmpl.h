@@ -440,6 +440,74 @@ void SK__R(lstm_backward)(REAL *dinp, REAL *dw_ih, REAL *dw_hh, REAL *db_ih,
     SK__R(rnn_project_back)(dinp, dw_ih, db_ih, dxp, inp, w_ih, (int)BT, C, (int)G);
 }
 
+/* ---- bidirectional GRU ---------------------------------------------- */
+/* cache: gru cache (forward), gru cache (backward), xr (B,T,C), of (B,T,H),
+ * ob (B,T,H), dof (B,T,H), dob (B,T,H), dxr (B,T,C). */
+
+static void SK__R(reverse_time)(REAL *dst, const REAL *src, int B, int T, int C)
+{
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            memcpy(dst + ((size_t)b * T + t) * C,
+                   src + ((size_t)b * T + (T - 1 - t)) * C, (size_t)C * sizeof *dst);
+}
+
+void SK__R(bigru_forward)(REAL *out, REAL *cache, const REAL *inp,
+                          const REAL *w_ih, const REAL *w_hh, const REAL *b_ih,
+                          const REAL *b_hh, const REAL *w_ih_r,
+                          const REAL *w_hh_r, const REAL *b_ih_r,
+                          const REAL *b_hh_r, int B, int T, int C, int H)
+{
+    size_t gc = sk__gru_cache_size(B, T, C, H), BT = (size_t)B * T;
+    REAL *cf = cache, *cb = cf + gc, *xr = cb + gc, *of = xr + BT * C;
+    REAL *ob = of + BT * H;
+    SK__R(reverse_time)(xr, inp, B, T, C);
+    SK__R(gru_forward)(of, cf, inp, w_ih, w_hh, b_ih, b_hh, B, T, C, H);
+    SK__R(gru_forward)(ob, cb, xr, w_ih_r, w_hh_r, b_ih_r, b_hh_r, B, T, C, H);
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            REAL *o = out + ((size_t)b * T + t) * 2 * H;
+            memcpy(o, of + ((size_t)b * T + t) * H, (size_t)H * sizeof *o);
+            memcpy(o + H, ob + ((size_t)b * T + (T - 1 - t)) * H,
+                   (size_t)H * sizeof *o);
+        }
+}
+
+void SK__R(bigru_backward)(REAL *dinp, REAL *dw_ih, REAL *dw_hh, REAL *db_ih,
+                           REAL *db_hh, REAL *dw_ih_r, REAL *dw_hh_r,
+                           REAL *db_ih_r, REAL *db_hh_r, REAL *cache,
+                           const REAL *dout, const REAL *inp, const REAL *w_ih,
+                           const REAL *w_hh, const REAL *w_ih_r,
+                           const REAL *w_hh_r, int B, int T, int C, int H)
+{
+    size_t gc = sk__gru_cache_size(B, T, C, H), BT = (size_t)B * T;
+    REAL *cf = cache, *cb = cf + gc, *xr = cb + gc, *of = xr + BT * C;
+    REAL *ob = of + BT * H, *dof = ob + BT * H, *dob = dof + BT * H;
+    REAL *dxr = dob + BT * H;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const REAL *d = dout + ((size_t)b * T + t) * 2 * H;
+            memcpy(dof + ((size_t)b * T + t) * H, d, (size_t)H * sizeof *d);
+            memcpy(dob + ((size_t)b * T + (T - 1 - t)) * H, d + H,
+                   (size_t)H * sizeof *d);
+        }
+    SK__R(gru_backward)(dinp, dw_ih, dw_hh, db_ih, db_hh, cf, dof, of, inp, w_ih,
+                        w_hh, B, T, C, H);
+    if (dinp)
+        for (size_t i = 0; i < BT * C; i++)
+            dxr[i] = 0;
+    SK__R(gru_backward)(dinp ? dxr : NULL, dw_ih_r, dw_hh_r, db_ih_r, db_hh_r, cb,
+                        dob, ob, xr, w_ih_r, w_hh_r, B, T, C, H);
+    if (dinp)
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++) {
+                REAL *dx = dinp + ((size_t)b * T + t) * C;
+                const REAL *dr = dxr + ((size_t)b * T + (T - 1 - t)) * C;
+                for (int c = 0; c < C; c++)
+                    dx[c] += dr[c];
+            }
+}
+
 /* ---- causal dilated convolution ------------------------------------ */
 /* cache: col (B,T,C*K), col[b,t,c*K+k] = inp[b, t-(K-1-k)*d, c] (0 before
  * the start), so out = col @ w^T + b with w (O, C*K) in PyTorch's layout;
@@ -495,6 +563,36 @@ void SK__R(conv_backward)(REAL *dinp, REAL *dw, REAL *db, REAL *cache,
         }
 }
 
+/* ---- mean over time --------------------------------------------------- */
+
+void SK__R(meanpool_forward)(REAL *out, const REAL *inp, int B, int T, int H)
+{
+    REAL inv = (REAL)1 / (REAL)T;
+    for (int b = 0; b < B; b++) {
+        REAL *o = out + (size_t)b * H;
+        const REAL *x = inp + (size_t)b * T * H;
+        for (int h = 0; h < H; h++)
+            o[h] = 0;
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < H; h++)
+                o[h] += x[(size_t)t * H + h];
+        for (int h = 0; h < H; h++)
+            o[h] *= inv;
+    }
+}
+
+void SK__R(meanpool_backward)(REAL *dinp, const REAL *dout, int B, int T, int H)
+{
+    REAL inv = (REAL)1 / (REAL)T;
+    for (int b = 0; b < B; b++) {
+        const REAL *d = dout + (size_t)b * H;
+        REAL *dx = dinp + (size_t)b * T * H;
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < H; h++)
+                dx[(size_t)t * H + h] += d[h] * inv;
+    }
+}
+
 /* ---- ReLU, dropout --------------------------------------------------- */
 
 void SK__R(relu_forward)(REAL *out, const REAL *inp, size_t N)
@@ -533,7 +631,7 @@ void SK__R(dropout_backward)(REAL *dinp, const REAL *dout, const REAL *mask,
 /* ---- softmax cross-entropy ------------------------------------------ */
 
 double SK__R(softmax_ce_forward)(REAL *probs, REAL *losses, const REAL *logits,
-                                 const int *y, int B, int K)
+                                 const int *y, int B, int K, float ls)
 {
     double sum = 0;
     for (int b = 0; b < B; b++) {
@@ -551,6 +649,12 @@ double SK__R(softmax_ce_forward)(REAL *probs, REAL *losses, const REAL *logits,
         if (y) {
             /* -log softmax from the logits, not log(p): exact for tiny p. */
             REAL loss = R_LOG(s) - (l[y[b]] - mx);
+            if (ls > 0) { /* -(1-ls) log p_y - ls/K sum_k log p_k */
+                REAL all = 0;
+                for (int k = 0; k < K; k++)
+                    all += R_LOG(s) - (l[k] - mx);
+                loss = (1 - (REAL)ls) * loss + (REAL)ls / K * all;
+            }
             if (losses)
                 losses[b] = loss;
             sum += loss;
@@ -560,14 +664,19 @@ double SK__R(softmax_ce_forward)(REAL *probs, REAL *losses, const REAL *logits,
 }
 
 void SK__R(softmax_ce_backward)(REAL *dlogits, const REAL *probs, const int *y,
-                                const REAL *dloss, int B, int K)
+                                const REAL *dloss, int B, int K, float ls)
 {
+    REAL on = 1 - (REAL)ls, off = (REAL)ls / K;
     for (int b = 0; b < B; b++) {
         REAL g = dloss ? dloss[b] : 1;
         const REAL *p = probs + (size_t)b * K;
         REAL *d = dlogits + (size_t)b * K;
-        for (int k = 0; k < K; k++)
-            d[k] += g * (p[k] - (k == y[b] ? 1 : 0));
+        if (ls > 0)
+            for (int k = 0; k < K; k++)
+                d[k] += g * (p[k] - ((k == y[b] ? on : 0) + off));
+        else
+            for (int k = 0; k < K; k++)
+                d[k] += g * (p[k] - (k == y[b] ? 1 : 0));
     }
 }
 
@@ -581,13 +690,15 @@ static void SK__R(zero)(REAL *p, size_t n)
 
 double SK__R(net_forward)(REAL *probs, REAL *ws, const sk_model_config *cfg,
                           const REAL *params, const REAL *x, const int *y,
-                          const REAL *weight, int B, float p, sk_rng *rng)
+                          const REAL *weight, int B, float p, sk_rng *rng,
+                          float ls)
 {
     sk__net_layout L;
     if (sk__net_layout_fill(&L, cfg, B) != 0)
         return 0;
     int T = cfg->window, H = cfg->hidden, K = cfg->classes;
-    size_t BTH = (size_t)B * T * H;
+    int HO = sk__arch_dirs(cfg->arch) * H; /* a layer's outputs per step */
+    size_t BTH = (size_t)B * T * HO;
     const REAL *inp = x;
     for (int l = 0; l < cfg->layers; l++) {
         const sk__layer_params *lp = &L.pt.layer[l];
@@ -612,6 +723,12 @@ double SK__R(net_forward)(REAL *probs, REAL *ws, const sk_model_config *cfg,
                 SK__R(gru_forward)(out, cache, inp, params + lp->w_ih,
                                    params + lp->w_hh, params + lp->b_ih,
                                    params + lp->b_hh, B, T, C, H);
+            else if (cfg->arch == SK_ARCH_BIGRU)
+                SK__R(bigru_forward)(out, cache, inp, params + lp->w_ih,
+                                     params + lp->w_hh, params + lp->b_ih,
+                                     params + lp->b_hh, params + lp->w_ih_r,
+                                     params + lp->w_hh_r, params + lp->b_ih_r,
+                                     params + lp->b_hh_r, B, T, C, H);
             else
                 SK__R(lstm_forward)(out, cache, inp, params + lp->w_ih,
                                     params + lp->w_hh, params + lp->b_ih,
@@ -624,20 +741,29 @@ double SK__R(net_forward)(REAL *probs, REAL *ws, const sk_model_config *cfg,
             }
         }
     }
-    /* The last step of the last layer -> (dropout) -> head. */
+    /* The last step (or the mean over time) of the last layer -> (dropout)
+     * -> head. bigru's last step is each direction's final state: the
+     * forward half at T-1, the backward half at 0. */
     REAL *last = ws + L.last, *head_in = last;
-    for (int b = 0; b < B; b++)
-        memcpy(last + (size_t)b * H, inp + ((size_t)b * T + T - 1) * H,
-               (size_t)H * sizeof *last);
+    if (cfg->pool == SK_POOL_MEAN)
+        SK__R(meanpool_forward)(last, inp, B, T, HO);
+    else
+        for (int b = 0; b < B; b++) {
+            memcpy(last + (size_t)b * HO, inp + ((size_t)b * T + T - 1) * HO,
+                   (size_t)H * sizeof *last);
+            if (HO > H)
+                memcpy(last + (size_t)b * HO + H, inp + (size_t)b * T * HO + H,
+                       (size_t)H * sizeof *last);
+        }
     if (p > 0) {
         head_in = ws + L.last_drop;
         SK__R(dropout_forward)(head_in, ws + L.last_mask, last, p, rng,
-                               (size_t)B * H);
+                               (size_t)B * HO);
     }
     REAL *logits = ws + L.logits, *pr = ws + L.probs, *losses = ws + L.losses;
     SK__R(dense_forward)(logits, head_in, params + L.pt.w_out,
-                         params + L.pt.b_out, B, H, K);
-    SK__R(softmax_ce_forward)(pr, losses, logits, y, B, K);
+                         params + L.pt.b_out, B, HO, K);
+    SK__R(softmax_ce_forward)(pr, losses, logits, y, B, K, ls);
     if (probs)
         memcpy(probs, pr, (size_t)B * K * sizeof *probs);
     double sum = 0;
@@ -650,23 +776,24 @@ double SK__R(net_forward)(REAL *probs, REAL *ws, const sk_model_config *cfg,
 void SK__R(net_backward)(REAL *grads, REAL *dx, REAL *ws,
                          const sk_model_config *cfg, const REAL *params,
                          const REAL *x, const int *y, const REAL *weight,
-                         int B, float p)
+                         int B, float p, float ls)
 {
     sk__net_layout L;
     if (sk__net_layout_fill(&L, cfg, B) != 0)
         return;
     int T = cfg->window, H = cfg->hidden, K = cfg->classes, NL = cfg->layers;
-    size_t BTH = (size_t)B * T * H, BH = (size_t)B * H;
+    int HO = sk__arch_dirs(cfg->arch) * H; /* a layer's outputs per step */
+    size_t BTH = (size_t)B * T * HO, BH = (size_t)B * HO;
     REAL *dlogits = ws + L.dlogits, *dlast = ws + L.dlast;
     REAL *dlast_drop = ws + L.dlast_drop;
     SK__R(zero)(dlogits, (size_t)B * K);
-    SK__R(softmax_ce_backward)(dlogits, ws + L.probs, y, weight, B, K);
+    SK__R(softmax_ce_backward)(dlogits, ws + L.probs, y, weight, B, K, ls);
 
-    /* Head input: the (dropped-out) last step of the last layer. */
+    /* Head input: the (dropped-out) last step or mean of the last layer. */
     const REAL *head_in = p > 0 ? ws + L.last_drop : ws + L.last;
     SK__R(zero)(dlast_drop, BH);
     SK__R(dense_backward)(dlast_drop, grads + L.pt.w_out, grads + L.pt.b_out,
-                          dlogits, head_in, params + L.pt.w_out, B, H, K);
+                          dlogits, head_in, params + L.pt.w_out, B, HO, K);
     if (p > 0) {
         SK__R(zero)(dlast, BH);
         SK__R(dropout_backward)(dlast, dlast_drop, ws + L.last_mask, BH);
@@ -675,9 +802,16 @@ void SK__R(net_backward)(REAL *grads, REAL *dx, REAL *ws,
     }
     REAL *dnext = ws + L.dA, *dprev = ws + L.dB;
     SK__R(zero)(dnext, BTH);
-    for (int b = 0; b < B; b++)
-        memcpy(dnext + ((size_t)b * T + T - 1) * H, dlast + (size_t)b * H,
-               (size_t)H * sizeof *dnext);
+    if (cfg->pool == SK_POOL_MEAN)
+        SK__R(meanpool_backward)(dnext, dlast, B, T, HO);
+    else
+        for (int b = 0; b < B; b++) {
+            memcpy(dnext + ((size_t)b * T + T - 1) * HO, dlast + (size_t)b * HO,
+                   (size_t)H * sizeof *dnext);
+            if (HO > H)
+                memcpy(dnext + (size_t)b * T * HO + H, dlast + (size_t)b * HO + H,
+                       (size_t)H * sizeof *dnext);
+        }
 
     for (int l = NL - 1; l >= 0; l--) {
         const sk__layer_params *lp = &L.pt.layer[l];
@@ -721,6 +855,14 @@ void SK__R(net_backward)(REAL *grads, REAL *dx, REAL *ws,
                                     grads + lp->b_ih, grads + lp->b_hh, cache,
                                     dout, ws + L.out[l], inp, params + lp->w_ih,
                                     params + lp->w_hh, B, T, C, H);
+            else if (cfg->arch == SK_ARCH_BIGRU)
+                SK__R(bigru_backward)(dinp, grads + lp->w_ih, grads + lp->w_hh,
+                                      grads + lp->b_ih, grads + lp->b_hh,
+                                      grads + lp->w_ih_r, grads + lp->w_hh_r,
+                                      grads + lp->b_ih_r, grads + lp->b_hh_r,
+                                      cache, dout, inp, params + lp->w_ih,
+                                      params + lp->w_hh, params + lp->w_ih_r,
+                                      params + lp->w_hh_r, B, T, C, H);
             else
                 SK__R(lstm_backward)(dinp, grads + lp->w_ih, grads + lp->w_hh,
                                      grads + lp->b_ih, grads + lp->b_hh, cache,

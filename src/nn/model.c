@@ -39,7 +39,7 @@ static int header_check(const sk_model_header *h, char *err, size_t errlen)
 {
     const sk_model_config *a = &h->arch;
     if (a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM &&
-        a->arch != SK_ARCH_TCN) {
+        a->arch != SK_ARCH_TCN && a->arch != SK_ARCH_BIGRU) {
         sk__seterr(err, errlen, "unknown or unsupported architecture %d", a->arch);
         return SK_EINVAL;
     }
@@ -66,6 +66,10 @@ static int header_check(const sk_model_header *h, char *err, size_t errlen)
     if (a->window < 1 || a->window > SK_MODEL_MAX_WINDOW) {
         sk__seterr(err, errlen, "window %d outside 1..%d frames", a->window,
              SK_MODEL_MAX_WINDOW);
+        return SK_EINVAL;
+    }
+    if (!sk_pool_name(a->pool)) {
+        sk__seterr(err, errlen, "head pooling %d unknown (0 last, 1 mean)", a->pool);
         return SK_EINVAL;
     }
     if (a->kernel < (a->arch == SK_ARCH_TCN ? 1 : 0) || a->kernel > 16) {
@@ -216,10 +220,17 @@ static void model_init_weights(sk_model *m, uint64_t seed)
             fill_uniform(&r, m->params + lp->w_hh, G * H * H, b);
             fill_uniform(&r, m->params + lp->b_ih, G * H, b);
             fill_uniform(&r, m->params + lp->b_hh, G * H, b);
+            if (a->arch == SK_ARCH_BIGRU) {
+                fill_uniform(&r, m->params + lp->w_ih_r, G * H * C, b);
+                fill_uniform(&r, m->params + lp->w_hh_r, G * H * H, b);
+                fill_uniform(&r, m->params + lp->b_ih_r, G * H, b);
+                fill_uniform(&r, m->params + lp->b_hh_r, G * H, b);
+            }
         }
     }
-    float b = 1.0f / sqrtf((float)H);
-    fill_uniform(&r, m->params + t.w_out, (size_t)a->classes * H, b);
+    size_t HO = (size_t)sk__arch_dirs(a->arch) * H; /* the head's inputs */
+    float b = 1.0f / sqrtf((float)HO);
+    fill_uniform(&r, m->params + t.w_out, (size_t)a->classes * HO, b);
     fill_uniform(&r, m->params + t.b_out, (size_t)a->classes, b);
 }
 
@@ -266,10 +277,10 @@ size_t sk_model_nparams(const sk_model *m)
 /* ---- the model file (docs/MODEL_FORMAT.md) -------------------------------- */
 
 #define MF_MAGIC "SKMODEL" /* 8 bytes with its NUL */
-#define MF_MAJOR 1
-#define MF_MINOR 0
+#define MF_MAJOR 2         /* the newest major version this build reads */
 #define MF_PREAMBLE 16     /* magic, major, minor, fields_size */
 #define MF_FIELDS_1_0 72   /* fields_size written by format 1.0 */
+#define MF_FIELDS_2_0 76   /* 2.0: 1.0's fields, then pool (u32) */
 #define MF_LABEL_LEN 32    /* label slot written by this build */
 
 #ifndef SK_MODEL_MAX_FIELDS
@@ -340,15 +351,26 @@ static float get_f32(const uint8_t *p)
     return f;
 }
 
-/* Preamble and fields of format 1.0 for m: MF_PREAMBLE + MF_FIELDS_1_0 bytes. */
+/* The oldest format that holds m: 1.0 unless its head pools (2.0), so a
+ * model 1.0 can describe is written byte for byte as before and older
+ * builds keep reading it; a build that predates pooling refuses a 2.0 file
+ * (unknown major version) instead of running it with the wrong head.
+ * Returns the fields size. */
+static uint32_t mf_fields_size(const sk_model *m)
+{
+    return m->hdr.arch.pool == SK_POOL_LAST ? MF_FIELDS_1_0 : MF_FIELDS_2_0;
+}
+
+/* Preamble and fields for m: MF_PREAMBLE + mf_fields_size(m) bytes. */
 static void mf_encode_header(const sk_model *m, uint8_t *b)
 {
     const sk_model_header *h = &m->hdr;
-    memset(b, 0, MF_PREAMBLE + MF_FIELDS_1_0);
+    uint32_t fields = mf_fields_size(m);
+    memset(b, 0, MF_PREAMBLE + fields);
     memcpy(b, MF_MAGIC, 8);
-    put_u16(b + 8, MF_MAJOR);
-    put_u16(b + 10, MF_MINOR);
-    put_u32(b + 12, MF_FIELDS_1_0);
+    put_u16(b + 8, fields == MF_FIELDS_1_0 ? 1 : 2);
+    put_u16(b + 10, 0);
+    put_u32(b + 12, fields);
     uint8_t *f = b + MF_PREAMBLE;
     put_u32(f + 0, (uint32_t)h->arch.arch);
     put_u32(f + 4, (uint32_t)h->arch.input);
@@ -374,6 +396,8 @@ static void mf_encode_header(const sk_model *m, uint8_t *b)
     put_u32(f + 56, (uint32_t)h->nlabels);
     put_u32(f + 60, MF_LABEL_LEN);
     put_u64(f + 64, (uint64_t)m->nparams);
+    if (fields >= MF_FIELDS_2_0)
+        put_u32(f + 72, (uint32_t)h->arch.pool);
 }
 
 /* Write all of buf to fp and fold it into *crc. */
@@ -424,9 +448,9 @@ int sk_model_save(const sk_model *m, const char *path, char *err, size_t errlen)
     fd = -1;
 
     uint32_t crc = 0;
-    uint8_t head[MF_PREAMBLE + MF_FIELDS_1_0];
+    uint8_t head[MF_PREAMBLE + MF_FIELDS_2_0];
     mf_encode_header(m, head);
-    if (mf_write(fp, head, sizeof head, &crc) != 0)
+    if (mf_write(fp, head, MF_PREAMBLE + mf_fields_size(m), &crc) != 0)
         goto write_fail;
     for (int i = 0; i < m->hdr.nlabels; i++) {
         uint8_t slot[MF_LABEL_LEN] = {0};
@@ -514,16 +538,17 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
         return SK_EFORMAT;
     }
     uint32_t major = get_u16(b + 8), minor = get_u16(b + 10);
-    if (major != MF_MAJOR) {
-        sk__seterr(err, errlen, "%s: model format %u.%u; this build reads %d.x%s", src,
-             major, minor, MF_MAJOR,
+    if (major < 1 || major > MF_MAJOR) {
+        sk__seterr(err, errlen, "%s: model format %u.%u; this build reads 1.x and %d.x%s",
+             src, major, minor, MF_MAJOR,
              major > MF_MAJOR ? " (a newer skelact wrote it)" : "");
         return SK_EFORMAT;
     }
     uint32_t fields_size = get_u32(b + 12);
-    if (fields_size < MF_FIELDS_1_0 || fields_size > SK_MODEL_MAX_FIELDS) {
-        sk__seterr(err, errlen, "%s: header fields size %u outside %d..%d", src,
-             fields_size, MF_FIELDS_1_0, SK_MODEL_MAX_FIELDS);
+    uint32_t fields_min = major == 1 ? MF_FIELDS_1_0 : MF_FIELDS_2_0;
+    if (fields_size < fields_min || fields_size > SK_MODEL_MAX_FIELDS) {
+        sk__seterr(err, errlen, "%s: header fields size %u outside %u..%d for format %u.x",
+             src, fields_size, fields_min, SK_MODEL_MAX_FIELDS, major);
         return SK_EFORMAT;
     }
     if (len < (size_t)MF_PREAMBLE + fields_size) {
@@ -597,6 +622,14 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
     h->features.frame_norm = !!(sw & MF_FRAME_NORM);
     h->features.retarget = !!(sw & MF_RETARGET);
     h->features.root_motion = !!(sw & MF_ROOT_MOTION);
+    if (major >= 2) { /* 1.x files: the last step (pool 0, calloc) */
+        uint32_t pool = get_u32(f + 72);
+        if (!sk_pool_name((int)(pool & 0x7fffffffu)) || pool > 0x7fffffffu) {
+            sk__seterr(err, errlen, "%s: head pooling %u unknown to this build", src, pool);
+            goto fail;
+        }
+        h->arch.pool = (int)pool;
+    }
     h->features.fps = get_f32(f + 36);
     h->post.smooth = get_f32(f + 40);
     h->post.threshold = get_f32(f + 44);

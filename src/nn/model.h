@@ -20,12 +20,14 @@ typedef struct sk__layer_params {
     int in;            /* C_l */
     size_t w_ih, w_hh; /* gru/lstm: (G*H, C_l), (G*H, H), G = 3 or 4 */
     size_t b_ih, b_hh; /* (G*H) each */
+    /* bigru: the backward direction's tensors, shaped as the four above. */
+    size_t w_ih_r, w_hh_r, b_ih_r, b_hh_r;
 } sk__layer_params;
 
 typedef struct sk__param_table {
     int nlayers;
     sk__layer_params layer[16];
-    size_t w_out, b_out; /* head: (K, H), (K) */
+    size_t w_out, b_out; /* head: (K, D*H), (K) */
     size_t total;
 } sk__param_table;
 
@@ -34,8 +36,11 @@ typedef struct sk__param_table {
 /* Fill t for cfg. Returns 0, or SK_EINVAL for an invalid configuration. */
 int sk__param_table_fill(const sk_model_config *cfg, sk__param_table *t);
 
-/* Gates per recurrent unit: 3 (gru), 4 (lstm), 1 (tcn). */
+/* Gates per recurrent unit: 3 (gru, bigru), 4 (lstm), 1 (tcn). */
 int sk__arch_gates(int arch);
+/* Directions D: 2 (bigru), else 1. A layer's output has D*H values per
+ * step. */
+int sk__arch_dirs(int arch);
 
 /* Inference state (src/nn/infer.c): allocated once per model. */
 int sk__infer_init(sk_model *m);

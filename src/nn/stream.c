@@ -126,8 +126,8 @@ int sk_model_stream_create(sk_model_stream **out, const sk_model *m)
         return SK_EINVAL;
     *out = NULL;
     const sk_model_config *cfg = &m->hdr.arch;
-    if (cfg->arch != SK_ARCH_TCN)
-        return SK_EUNSUPPORTED;
+    if (cfg->arch != SK_ARCH_TCN || cfg->pool != SK_POOL_LAST)
+        return SK_EUNSUPPORTED; /* a pooled head needs the whole window */
     sk__param_table pt;
     if (sk__param_table_fill(cfg, &pt) || cfg->layers > SK__MAX_LAYERS ||
         cfg->kernel < 1 || cfg->layers < 1)
@@ -204,7 +204,7 @@ int sk_model_stream_step(const sk_model *m, sk_model_stream *s, const float *x,
     if (!m || !s || !x || !probs)
         return SK_EINVAL;
     const sk_model_config *cfg = &m->hdr.arch;
-    if (cfg->arch != SK_ARCH_TCN || cfg->input != s->C || cfg->hidden != s->H ||
+    if (cfg->arch != SK_ARCH_TCN || cfg->pool != SK_POOL_LAST || cfg->input != s->C || cfg->hidden != s->H ||
         cfg->layers != s->L || cfg->classes != s->K || cfg->kernel != s->k)
         return SK_EINVAL;
     sk__param_table pt;

@@ -47,7 +47,7 @@ void sk_trainer_destroy(sk_trainer *t);
  *                  the head (0 = none); masks are drawn from rng (which may be
  *                  NULL when dropout == 0).
  * The loss is the SUM over the batch of weight[b] * -log p_b(y_b) (not the
- * mean), and its gradient is ADDED (+=) to the trainer's gradients: sum the
+ * mean; with label smoothing, the smoothed cross-entropy), and its gradient is ADDED (+=) to the trainer's gradients: sum the
  * gradients of several steps or threads, then scale by 1/(total weight), e.g.
  * with sk_grads_scale, before sk_adam_step. *loss_sum (if not NULL) receives
  * that summed weighted loss; *ncorrect (if not NULL) the number of windows
@@ -56,6 +56,12 @@ void sk_trainer_destroy(sk_trainer *t);
 int sk_trainer_step(sk_trainer *t, const float *x, const int *y,
                     const float *weight, int B, float dropout, sk_rng *rng,
                     double *loss_sum, int *ncorrect);
+
+/* Label smoothing of the loss sk_trainer_step minimises (0, the default:
+ * none): the target of a window of class y is (1-ls) on y plus ls/K on every
+ * class (layers_decl.h: softmax_ce). Training only: inference and the model
+ * file do not change. Returns 0 or SK_EINVAL (ls outside [0, 1)). */
+int sk_trainer_set_label_smoothing(sk_trainer *t, float ls);
 
 /* Class probabilities of B windows without dropout (validation):
  * x (B,W,C) -> probs (B,K). Gradients are untouched. Returns 0 or SK_EINVAL. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "skelact/data.h"
 #include "skelact/frame.h"
 #include "train.h"
 #include "training.h"
@@ -283,7 +284,8 @@ int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
         vorder[i] = i;
     for (int i = 0; i < nth; i++) {
         worker *w = &ws[i];
-        if ((rc = sk_trainer_create(&w->tr, m, eval_batch)))
+        if ((rc = sk_trainer_create(&w->tr, m, eval_batch)) ||
+            (rc = sk_trainer_set_label_smoothing(w->tr, cfg->label_smoothing)))
             goto fail;
         rc = SK_ENOMEM;
         w->x = malloc((size_t)eval_batch * W * C * sizeof *w->x);
@@ -432,9 +434,11 @@ int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n)
     const sk_model_config *d = &sk_model_header_get(dst)->arch;
     int tcn = a->arch == SK_ARCH_TCN;
     int G = tcn ? 1 : sk__arch_gates(a->arch), H = a->hidden, NH = n * a->hidden;
-    if ((a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM && !tcn) ||
-        d->arch != a->arch || d->hidden != NH || d->layers != a->layers ||
-        d->input != a->input || d->classes != a->classes || d->kernel != a->kernel)
+    int D = sk__arch_dirs(a->arch);
+    if ((a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM &&
+         a->arch != SK_ARCH_BIGRU && !tcn) || d->arch != a->arch || d->pool != a->pool ||
+        d->hidden != NH || d->layers != a->layers || d->input != a->input ||
+        d->classes != a->classes || d->kernel != a->kernel)
         return SK_EINVAL;
     for (int m = 1; m < n; m++)
         if (memcmp(&sk_model_header_get(members[m])->arch, a, sizeof *a) != 0)
@@ -451,9 +455,8 @@ int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n)
         for (int l = 0; l < a->layers; l++) {
             const sk__layer_params *lm = &tm.layer[l], *ld = &td.layer[l];
             int Cm = lm->in, Cd = ld->in;
-            int coff = l == 0 ? 0 : m * H; /* member's inputs in dst's input */
             if (tcn) { /* w (H, C_l, k): a member's row reads its own channels */
-                size_t k = (size_t)a->kernel;
+                size_t k = (size_t)a->kernel, coff = l == 0 ? 0 : (size_t)m * H;
                 for (int r = 0; r < H; r++) {
                     size_t rd = (size_t)m * H + r;
                     memcpy(P + ld->w_ih + (rd * Cd + coff) * k,
@@ -462,22 +465,35 @@ int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n)
                 }
                 continue;
             }
-            for (int g = 0; g < G; g++)
-                for (int r = 0; r < H; r++) {
-                    size_t rs = (size_t)g * H + r;              /* member row */
-                    size_t rd = (size_t)g * NH + (size_t)m * H + r; /* dst row */
-                    memcpy(P + ld->w_ih + rd * Cd + coff, Q + lm->w_ih + rs * Cm,
-                           (size_t)Cm * sizeof *P);
-                    memcpy(P + ld->w_hh + rd * NH + (size_t)m * H,
-                           Q + lm->w_hh + rs * H, (size_t)H * sizeof *P);
-                    P[ld->b_ih + rd] = Q[lm->b_ih + rs];
-                    P[ld->b_hh + rd] = Q[lm->b_hh + rs];
-                }
+            for (int dir = 0; dir < D; dir++) { /* bigru: forward, backward */
+                size_t mw_ih = dir ? lm->w_ih_r : lm->w_ih, dw_ih = dir ? ld->w_ih_r : ld->w_ih;
+                size_t mw_hh = dir ? lm->w_hh_r : lm->w_hh, dw_hh = dir ? ld->w_hh_r : ld->w_hh;
+                size_t mb_ih = dir ? lm->b_ih_r : lm->b_ih, db_ih = dir ? ld->b_ih_r : ld->b_ih;
+                size_t mb_hh = dir ? lm->b_hh_r : lm->b_hh, db_hh = dir ? ld->b_hh_r : ld->b_hh;
+                for (int g = 0; g < G; g++)
+                    for (int r = 0; r < H; r++) {
+                        size_t rs = (size_t)g * H + r;                  /* member row */
+                        size_t rd = (size_t)g * NH + (size_t)m * H + r; /* dst row */
+                        if (l == 0)
+                            memcpy(P + dw_ih + rd * Cd, Q + mw_ih + rs * Cm,
+                                   (size_t)Cm * sizeof *P);
+                        else /* the member's inputs: its units of each half */
+                            for (int q = 0; q < D; q++)
+                                memcpy(P + dw_ih + rd * Cd + (size_t)q * NH + (size_t)m * H,
+                                       Q + mw_ih + rs * Cm + (size_t)q * H,
+                                       (size_t)H * sizeof *P);
+                        memcpy(P + dw_hh + rd * NH + (size_t)m * H, Q + mw_hh + rs * H,
+                               (size_t)H * sizeof *P);
+                        P[db_ih + rd] = Q[mb_ih + rs];
+                        P[db_hh + rd] = Q[mb_hh + rs];
+                    }
+            }
         }
         for (int k = 0; k < K; k++) {
-            for (int r = 0; r < H; r++)
-                P[td.w_out + (size_t)k * NH + (size_t)m * H + r] =
-                    Q[tm.w_out + (size_t)k * H + r] / (float)n;
+            for (int q = 0; q < D; q++)
+                for (int r = 0; r < H; r++)
+                    P[td.w_out + (size_t)k * D * NH + (size_t)q * NH + (size_t)m * H + r] =
+                        Q[tm.w_out + (size_t)k * D * H + (size_t)q * H + r] / (float)n;
             P[td.b_out + k] += Q[tm.b_out + k] / (float)n;
         }
     }
@@ -493,59 +509,81 @@ int sk__classify_dataset(sk_model *m, const sk__dataset *ds, int **pred,
 int sk__classify_dataset_views(sk_model *m, const sk__dataset *ds, int nviews,
                                float crop, int **pred, int **truth, int *n)
 {
-    const sk_model_header *h = sk_model_header_get(m);
-    int W = h->arch.window, C = h->arch.input, K = h->arch.classes;
+    return sk__classify_dataset_models(&m, 1, ds, nviews, crop, pred, truth, n);
+}
+
+int sk__classify_dataset_models(sk_model *const *ms, int nm, const sk__dataset *ds,
+                                int nviews, float crop, int **pred, int **truth,
+                                int *n)
+{
     *pred = *truth = NULL;
     *n = 0;
-    if (sk_features_dim(&h->features) != C || ds->joint_set != h->features.joint_set ||
-        nviews < 1 || !(crop >= 0.0f && crop < 1.0f))
-        return SK_EINVAL;
+    if (nm < 1 || nm > SK_CLASSIFY_MAX_MODELS || nviews < 1 ||
+        !(crop >= 0.0f && crop < 1.0f) || (nm > 1 && ds->format != SK_FORMAT_MSR))
+        return SK_EINVAL; /* several models: segmented clips only */
+    const sk_model_header *h0 = sk_model_header_get(ms[0]);
+    int K = h0->arch.classes, Wmax = 0;
+    size_t xmax = 0;
+    for (int j = 0; j < nm; j++) {
+        const sk_model_header *h = sk_model_header_get(ms[j]);
+        int W = h->arch.window, C = h->arch.input;
+        if (sk_features_dim(&h->features) != C || ds->joint_set != h->features.joint_set ||
+            h->arch.classes != K)
+            return SK_EINVAL;
+        Wmax = W > Wmax ? W : Wmax;
+        xmax = (size_t)W * C > xmax ? (size_t)W * C : xmax;
+    }
     sk__sample *s = NULL;
     int ns = 0, rc;
-    sk_trainer *tr = NULL;
-    float *x = malloc((size_t)W * C * sizeof *x);
+    sk_trainer *tr[SK_CLASSIFY_MAX_MODELS] = {NULL};
+    int use_trainer[SK_CLASSIFY_MAX_MODELS] = {0};
+    float *x = malloc(xmax * sizeof *x);
     float *probs = malloc((size_t)K * sizeof *probs);
     double *score = malloc((size_t)K * sizeof *score); /* (K) summed log-probs */
-    sk_body *bodies = malloc((size_t)W * sizeof *bodies);
-    const sk_body **ptrs = malloc((size_t)W * sizeof *ptrs);
+    sk_body *bodies = malloc((size_t)Wmax * sizeof *bodies);
+    const sk_body **ptrs = malloc((size_t)Wmax * sizeof *ptrs);
     int *p = NULL, *y = NULL;
     rc = SK_ENOMEM;
     if (!x || !probs || !score || !bodies || !ptrs)
         goto fail;
-    if ((rc = sk__dataset_samples(ds, W, &s, &ns)))
+    /* The samples (clips) do not depend on the window: one list for all. */
+    if ((rc = sk__dataset_samples(ds, h0->arch.window, &s, &ns)))
         goto fail;
     rc = SK_ENOMEM;
     p = malloc((size_t)(ns ? ns : 1) * sizeof *p);
     y = malloc((size_t)(ns ? ns : 1) * sizeof *y);
     if (!p || !y)
         goto fail;
-    int use_trainer = 0;
     for (int i = 0; i < ns; i++) {
         int views = s[i].end < 0 ? nviews : 1; /* takes: the window itself */
         for (int k = 0; k < K; k++)
             score[k] = 0.0;
-        for (int v = 0; v < views; v++) {
-            y[i] = sk__sample_view(ds, &s[i], W, v, views, crop, bodies);
-            for (int t = 0; t < W; t++)
-                ptrs[t] = &bodies[t];
-            if ((rc = sk_features_window(&h->features, ptrs, W, x)))
-                goto fail;
-            rc = use_trainer ? SK_EUNSUPPORTED : sk_model_infer(m, x, probs);
-            if (rc == SK_EUNSUPPORTED) { /* no fast inference in this build */
-                use_trainer = 1;
-                if (!tr && (rc = sk_trainer_create(&tr, m, 1)))
+        for (int j = 0; j < nm; j++) {
+            const sk_model_header *h = sk_model_header_get(ms[j]);
+            int W = h->arch.window;
+            for (int v = 0; v < views; v++) {
+                y[i] = sk__sample_view(ds, &s[i], W, v, views, crop, bodies);
+                for (int t = 0; t < W; t++)
+                    ptrs[t] = &bodies[t];
+                if ((rc = sk_features_window(&h->features, ptrs, W, x)))
                     goto fail;
-                rc = sk_trainer_forward(tr, x, 1, probs);
-            }
-            if (rc)
-                goto fail;
-            if (views == 1) { /* plain argmax: exactly the one-view decision */
+                rc = use_trainer[j] ? SK_EUNSUPPORTED : sk_model_infer(ms[j], x, probs);
+                if (rc == SK_EUNSUPPORTED) { /* no fast inference in this build */
+                    use_trainer[j] = 1;
+                    if (!tr[j] && (rc = sk_trainer_create(&tr[j], ms[j], 1)))
+                        goto fail;
+                    rc = sk_trainer_forward(tr[j], x, 1, probs);
+                }
+                if (rc)
+                    goto fail;
+                if (views == 1 && nm == 1) { /* plain argmax: the one-view decision */
+                    for (int k = 0; k < K; k++)
+                        score[k] = probs[k];
+                    break;
+                }
                 for (int k = 0; k < K; k++)
-                    score[k] = probs[k];
-                break;
+                    score[k] += log(probs[k] > 1e-30f ? (double)probs[k] : 1e-30);
             }
-            for (int k = 0; k < K; k++)
-                score[k] += log(probs[k] > 1e-30f ? (double)probs[k] : 1e-30);
         }
         int best = 0;
         for (int k = 1; k < K; k++)
@@ -559,7 +597,8 @@ int sk__classify_dataset_views(sk_model *m, const sk__dataset *ds, int nviews,
     p = y = NULL;
     rc = 0;
 fail:
-    sk_trainer_destroy(tr);
+    for (int j = 0; j < nm; j++)
+        sk_trainer_destroy(tr[j]);
     free(p);
     free(y);
     free(s);

@@ -14,6 +14,7 @@ struct sk_trainer {
     float *ws;        /* sk__net_ws_size(cfg, max_batch) */
     float *probs;     /* (max_batch, K) */
     int avx2;         /* use the AVX2 build of the layers */
+    float ls;         /* label smoothing of the loss (0: none) */
 };
 
 /* The float pass of the build this CPU runs best (same results either way). */
@@ -25,10 +26,10 @@ static double net_forward(sk_trainer *t, float *probs, const float *x,
 #if SK__LAYERS_AVX2
     if (t->avx2)
         return sk__net_forward_f_avx2(probs, t->ws, cfg, t->m->params, x, y,
-                                      weight, B, p, rng);
+                                      weight, B, p, rng, t->ls);
 #endif
     return sk__net_forward_f(probs, t->ws, cfg, t->m->params, x, y, weight, B,
-                             p, rng);
+                             p, rng, t->ls);
 }
 
 static void net_backward(sk_trainer *t, const float *x, const int *y,
@@ -38,12 +39,12 @@ static void net_backward(sk_trainer *t, const float *x, const int *y,
 #if SK__LAYERS_AVX2
     if (t->avx2) {
         sk__net_backward_f_avx2(t->grads, NULL, t->ws, cfg, t->m->params, x, y,
-                                weight, B, p);
+                                weight, B, p, t->ls);
         return;
     }
 #endif
     sk__net_backward_f(t->grads, NULL, t->ws, cfg, t->m->params, x, y, weight,
-                       B, p);
+                       B, p, t->ls);
 }
 
 int sk_trainer_create(sk_trainer **out, sk_model *m, int max_batch)
@@ -120,6 +121,14 @@ int sk_trainer_forward(sk_trainer *t, const float *x, int B, float *probs)
     if (B < 1 || B > t->max_batch)
         return SK_EINVAL;
     net_forward(t, probs, x, NULL, NULL, B, 0.0f, NULL);
+    return 0;
+}
+
+int sk_trainer_set_label_smoothing(sk_trainer *t, float ls)
+{
+    if (!t || !(ls >= 0.0f && ls < 1.0f))
+        return SK_EINVAL;
+    t->ls = ls;
     return 0;
 }
 

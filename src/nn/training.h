@@ -118,6 +118,8 @@ typedef struct sk__train_config {
     int warmup;         /* epochs of linear warmup before the cosine decay */
     int threads;        /* 1 or 2 (or more) trainers on their own threads */
     int patience;       /* epochs without a better validation accuracy */
+    float label_smoothing; /* 0..1: target (1-ls) on the class + ls/K on
+                              each (0: plain cross-entropy) */
     float ema;          /* decay of an exponential moving average of the
                            weights per step (0: off); validated and kept
                            instead of the raw weights */
@@ -151,12 +153,14 @@ typedef struct sk__train_result {
 int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
                   const sk__train_config *cfg, sk__train_result *res);
 
-/* Pack n trained models of one shape (hidden H) into dst, a model of the
- * same header but hidden n*H: each layer's weights block-diagonal (a tcn
- * channel of member m reads only member m's channels; layer 0 reads the
- * shared input), so the members run side by side untouched, and the head
- * averages their logits. dst's inference equals the mean of the members'
- * logits. Returns 0 or SK_EINVAL (shapes differ, or dst has the wrong size). */
+/* Pack n trained gru, lstm, bigru or tcn models of one shape (hidden H)
+ * into dst, a model of the same header but hidden n*H: each layer's weights
+ * block-diagonal (a tcn channel of member m reads only member m's channels;
+ * layer 0 reads the shared input), so the members run side by side
+ * untouched, and the head averages their logits. dst's inference equals the
+ * mean of the members' logits. (bigru: per direction, and each layer's input
+ * halves keep the members' units apart.) Returns 0 or SK_EINVAL (shapes
+ * differ, or dst has the wrong size or head). */
 int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n);
 
 /* Classify every sample of ds (no augmentation; clips resampled to the
@@ -173,5 +177,20 @@ int sk__classify_dataset(sk_model *m, const sk__dataset *ds, int **pred,
  * outside [0, 1)). */
 int sk__classify_dataset_views(sk_model *m, const sk__dataset *ds, int nviews,
                                float crop, int **pred, int **truth, int *n);
+
+#ifndef SK_CLASSIFY_MAX_MODELS
+#define SK_CLASSIFY_MAX_MODELS 8 /* models one evaluation combines */
+#endif
+
+/* The same for an ensemble of nm models (1..SK_CLASSIFY_MAX_MODELS) of the
+ * same classes, whatever their architectures, windows and features: each
+ * clip is classified by the sum of the log-probabilities of every model's
+ * every view (each model resamples the clip to its own window and computes
+ * its own features). nm 1 is sk__classify_dataset_views; nm > 1 needs
+ * segmented clips (SK_FORMAT_MSR). Returns 0 or a SK_E* code (SK_EINVAL
+ * also for models of other class counts or joint sets than the data's). */
+int sk__classify_dataset_models(sk_model *const *ms, int nm, const sk__dataset *ds,
+                                int nviews, float crop, int **pred, int **truth,
+                                int *n);
 
 #endif

@@ -432,9 +432,10 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
      * frame do not depend on its window) and a receptive field
      * 1 + (k-1)(2^L - 1) within the window. */
     int streaming = cfg->streaming > 0;
-    if (streaming && h->arch.arch != SK_ARCH_TCN)
+    if (streaming && (h->arch.arch != SK_ARCH_TCN || h->arch.pool != SK_POOL_LAST))
         return SK_EINVAL;
     if (cfg->streaming < 0 && h->arch.arch == SK_ARCH_TCN && h->features.frame_norm &&
+        h->arch.pool == SK_POOL_LAST &&
         h->arch.layers < 20 &&
         1 + (long)(h->arch.kernel - 1) * ((1L << h->arch.layers) - 1) <= h->arch.window)
         streaming = 1;
