@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "nn_models.h"
+#include "nn/kernels.h"
 #include "nn/model.h"
 #include "nn/rng.h"
 #include "nn/training.h"
@@ -109,42 +110,115 @@ static void test_state_matters(void)
     sk_model_destroy(m);
 }
 
-/* The vector dot products (picked at create) against the plain ones
- * (SK_KERNELS=plain at create). */
+/* Step frames x (T, C) from a reset through a new stream of m (made with
+ * from, which may be m) into out (T, K). */
+static void run_stream(sk_model *m, sk_model *from, const float *x, int T,
+                       float *out)
+{
+    const sk_model_config *a = &sk_model_header_get(m)->arch;
+    sk_model_stream *s = NULL;
+    CHECK_EQ_INT(sk_model_stream_create(&s, from), 0);
+    for (int t = 0; s && t < T; t++)
+        CHECK_EQ_INT(sk_model_stream_step(m, s, x + (size_t)t * a->input,
+                                          out + (size_t)t * a->classes), 0);
+    sk_model_stream_destroy(s);
+}
+
+/* The packed step on each kernel set this CPU runs (sk__infer_use: plain,
+ * avx2, avx512), the step of the same weights without a packed copy (twin:
+ * a model no stream was made for, reading its parameters in their own
+ * layout), and the window inference on the first W frames, all against the
+ * plain set's packed step. */
+static void kernels_agree(const char *what, sk_model *m, sk_model *twin, int T)
+{
+    static const char *sets[] = {"avx2", "avx512"};
+    const sk_model_config *a = &sk_model_header_get(m)->arch;
+    int C = a->input, K = a->classes, W = a->window;
+    float *x = malloc((size_t)T * C * sizeof *x);
+    float *ref = malloc((size_t)T * K * sizeof *ref), *got = malloc((size_t)T * K * sizeof *got);
+    CHECK(x && ref && got && T >= W);
+    if (!x || !ref || !got || T < W)
+        goto done;
+    random_input(x, (size_t)T * C, 21);
+    CHECK_EQ_INT(sk__infer_use(m, sk__kernels_get("plain")), 0);
+    run_stream(m, m, x, T, ref);
+    float spread = 0;
+    for (int i = 0; i < T * K; i++)
+        spread = fabsf(ref[i] - 1.0f / K) > spread ? fabsf(ref[i] - 1.0f / K) : spread;
+    CHECK_MSG(spread > 0.05f, "%s: probabilities too flat to tell: %g", what, spread);
+    printf("  %s:", what);
+    for (int i = 0; i < 2; i++) {
+        const sk__kernels *ks = sk__kernels_get(sets[i]);
+        if (!ks) {
+            printf(" %s not run (CPU);", sets[i]);
+            continue;
+        }
+        CHECK_EQ_INT(sk__infer_use(m, ks), 0);
+        run_stream(m, m, x, T, got);
+        float d = max_diff(ref, got, T * K);
+        printf(" %s vs plain %.2e;", sets[i], d);
+        CHECK_MSG(d < 2e-5f, "%s: %s vs plain: %g", what, sets[i], d);
+        float pw[SK_MAX_CLASSES]; /* the window inference on the same set */
+        CHECK_EQ_INT(sk_model_infer(m, x, pw), 0);
+        d = max_diff(pw, got + (size_t)(W - 1) * K, K);
+        CHECK_MSG(d < 2e-5f, "%s: %s stream vs window: %g", what, sets[i], d);
+    }
+    CHECK_EQ_INT(sk__infer_use(m, sk__kernels_pick()), 0);
+    run_stream(twin, m, x, T, got);
+    float d = max_diff(ref, got, T * K);
+    printf(" unpacked vs plain %.2e\n", d);
+    CHECK_MSG(d < 2e-5f, "%s: unpacked vs plain: %g", what, d);
+done:
+    free(x);
+    free(ref);
+    free(got);
+}
+
 static void test_plain_matches_fast(void)
 {
-    int C = 120, H = 64, L = 4, W = 31, K = 9, T = 50;
-    sk_model *m = make_model(SK_ARCH_TCN, C, H, L, W, K, 3, 5);
-    CHECK(m != NULL);
-    if (!m)
-        return;
-    sk_model_stream *fast = NULL, *plain = NULL;
-    const char *old = getenv("SK_KERNELS");
-    char saved[64] = "";
-    if (old)
-        snprintf(saved, sizeof saved, "%s", old);
-    CHECK_EQ_INT(sk_model_stream_create(&fast, m), 0);
-    setenv("SK_KERNELS", "plain", 1);
-    CHECK_EQ_INT(sk_model_stream_create(&plain, m), 0);
-    if (old)
-        setenv("SK_KERNELS", saved, 1);
-    else
-        unsetenv("SK_KERNELS");
-    float *x = malloc((size_t)T * C * sizeof *x), a[SK_MAX_CLASSES], b[SK_MAX_CLASSES];
-    random_input(x, (size_t)T * C, 21);
-    float worst = 0;
-    for (int t = 0; t < T; t++) {
-        CHECK_EQ_INT(sk_model_stream_step(m, fast, x + (size_t)t * C, a), 0);
-        CHECK_EQ_INT(sk_model_stream_step(m, plain, x + (size_t)t * C, b), 0);
-        float d = max_diff(a, b, K);
-        worst = d > worst ? d : worst;
+    /* Dense: the reference shape, the shipped ensemble's size, sizes that
+     * are no multiple of a vector, kernel 2. */
+    static const int shapes[][6] = {/* C, H, L, W, K, ksize */
+                                    {120, 64, 4, 31, 9, 3},  {120, 128, 4, 31, 9, 3},
+                                    {120, 192, 4, 31, 9, 3}, {13, 20, 3, 15, 5, 3},
+                                    {7, 40, 2, 6, 3, 2}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int *z = shapes[i];
+        sk_model *m = make_model(SK_ARCH_TCN, z[0], z[1], z[2], z[3], z[4], z[5], 5 + i);
+        sk_model *twin = make_model(SK_ARCH_TCN, z[0], z[1], z[2], z[3], z[4], z[5], 5 + i);
+        CHECK(m && twin);
+        char what[64];
+        snprintf(what, sizeof what, "C %d H %d L %d k %d", z[0], z[1], z[2], z[5]);
+        if (m && twin)
+            kernels_agree(what, m, twin, 2 * z[3]);
+        sk_model_destroy(m);
+        sk_model_destroy(twin);
     }
-    printf("  plain vs picked dot products over %d steps: %.2e\n", T, worst);
-    CHECK_MSG(worst < 2e-5f, "plain vs fast: %g", worst);
-    free(x);
-    sk_model_stream_destroy(fast);
-    sk_model_stream_destroy(plain);
-    sk_model_destroy(m);
+    /* Packed ensembles (grouped blocks): 3 x 64 as shipped, 3 x 8 (groups
+     * narrower than a vector), 2 x 24. */
+    static const int ens[][3] = {/* members, H each, C */ {3, 64, 120}, {3, 8, 20}, {2, 24, 11}};
+    for (size_t i = 0; i < sizeof ens / sizeof ens[0]; i++) {
+        int n = ens[i][0], H = ens[i][1], C = ens[i][2], L = 4, W = 31, K = 9;
+        sk_model *mem[3] = {NULL, NULL, NULL}, *big[2] = {NULL, NULL};
+        int ok = 1;
+        for (int j = 0; j < n; j++)
+            ok &= (mem[j] = make_model(SK_ARCH_TCN, C, H, L, W, K, 3, 60 + (uint64_t)j)) != NULL;
+        for (int b = 0; b < 2 && ok; b++) {
+            ok &= (big[b] = make_model(SK_ARCH_TCN, C, n * H, L, W, K, 3, 70)) != NULL;
+            ok = ok && sk__ensemble_pack(big[b], mem, n) == 0;
+            if (ok)
+                sk_model_infer_sync(big[b]);
+        }
+        CHECK(ok);
+        char what[64];
+        snprintf(what, sizeof what, "ensemble %d x H %d", n, H);
+        if (ok)
+            kernels_agree(what, big[0], big[1], 2 * W);
+        for (int j = 0; j < n; j++)
+            sk_model_destroy(mem[j]);
+        sk_model_destroy(big[0]);
+        sk_model_destroy(big[1]);
+    }
 }
 
 /* A packed ensemble of 3 tcns: the stream finds its block-diagonal layers,

@@ -179,7 +179,9 @@ int sk_model_infer_batch(sk_model *m, int n, const float *x, float *probs);
 
 /* sk_model_infer reads a packed copy of the weights, made on its first call
  * (after sk_model_create or sk_model_load). Call this after changing the
- * parameters in place (training) so the next sk_model_infer re-packs them. */
+ * parameters in place (training) so the next sk_model_infer re-packs them;
+ * a tcn's streaming copy (sk_model_stream_create), if made, is re-packed
+ * at once. */
 void sk_model_infer_sync(sk_model *m);
 /* Name of the kernel set inference runs on: "plain", "avx2" or "avx512"
  * (SK_KERNELS=name in the environment forces one this CPU supports); NULL
@@ -263,20 +265,26 @@ typedef struct sk_model_stream sk_model_stream;
 
 /* Create the streaming state of one body for tcn model m (borrowed only
  * during the call: any model of the same header may step it). Allocates
- * everything; the state starts reset. If m's layers from 1 on are block-
- * diagonal (a packed ensemble: every weight outside the blocks exactly 0),
- * steps of m skip the zero blocks; so a stream made before m's weights were
- * changed in place must be made again. Returns 0, SK_EINVAL (NULL),
- * SK_EUNSUPPORTED (not a tcn, or a pooled head: pool not SK_POOL_LAST)
- * or SK_ENOMEM. */
+ * everything. The first stream created for m also makes m's packed copy of
+ * its weights, which every later step of m reads (one copy per model,
+ * shared by all its streams; if m's layers from 1 on are block-diagonal, a
+ * packed ensemble with every weight outside the blocks exactly 0, only the
+ * blocks are kept and the zeros skipped). So: create m's first stream
+ * before any thread steps a stream with m, and call sk_model_infer_sync
+ * after changing m's weights in place (it packs them again). A model no
+ * stream was created for steps correctly but several times slower, reading
+ * its parameters directly. The state starts reset. Returns 0, SK_EINVAL
+ * (NULL), SK_EUNSUPPORTED (not a tcn, or a pooled head: pool not
+ * SK_POOL_LAST) or SK_ENOMEM. */
 int sk_model_stream_create(sk_model_stream **out, const sk_model *m);
 /* Free; NULL is fine. */
 void sk_model_stream_destroy(sk_model_stream *s);
 /* Forget every frame (a new body, or a tracking gap): back to zeros. */
 void sk_model_stream_reset(sk_model_stream *s);
 /* Step one frame: x (C) one frame's features -> probs (K), the class
- * probabilities for the frames stepped so far. Allocates nothing. Returns 0
- * or SK_EINVAL (NULL, or s made for a model of other sizes). */
+ * probabilities for the frames stepped so far. Allocates nothing; writes
+ * only s (streams of one model may step in several threads at once).
+ * Returns 0 or SK_EINVAL (NULL, or s made for a model of other sizes). */
 int sk_model_stream_step(const sk_model *m, sk_model_stream *s, const float *x,
                          float *probs);
 /* Multiply-adds per step (0 for NULL). */

@@ -65,6 +65,8 @@ struct sk__infer {
     int Np;                            /* G * Hp: gate outputs per step */
     int bmax;                          /* windows a batch pass holds (1..16) */
     int packed;                        /* the packed copy matches params */
+    struct sk__stream_pack *stream;    /* tcn: streaming's packed copy, or NULL */
+    int stream_ok;                     /* ... made and matching params */
     double macs;                       /* multiply-adds per window */
     sk__param_table pt;
     int cin[SK__MAX_LAYERS];    /* rows of layer l's packed W_ih (K dim) */
@@ -393,6 +395,7 @@ void sk__infer_free(sk_model *m)
 {
     if (!m || !m->infer)
         return;
+    sk__stream_pack_free(m->infer->stream);
     free(m->infer->block);
     free(m->infer->rows);
     free(m->infer->units);
@@ -405,8 +408,10 @@ int sk__infer_use(sk_model *m, const sk__kernels *k)
 {
     if (!m || !k)
         return SK_EINVAL;
+    int streamed = m->infer && m->infer->stream;
     sk__infer_free(m);
-    return infer_init_with(m, k);
+    int rc = infer_init_with(m, k);
+    return rc == 0 && streamed ? sk__infer_stream_prepare(m) : rc;
 }
 
 int sk__infer_batch_limit(sk_model *m, int b)
@@ -420,8 +425,29 @@ int sk__infer_batch_limit(sk_model *m, int b)
 
 void sk_model_infer_sync(sk_model *m)
 {
-    if (m && m->infer)
+    if (m && m->infer) {
         m->infer->packed = 0;
+        /* Streams step on the whole time: re-pack now, not lazily (a step
+         * has a const model, and others may step at once). Out of memory
+         * leaves them the unpacked path. */
+        if (m->infer->stream)
+            m->infer->stream_ok = sk__stream_pack(&m->infer->stream, m, m->infer->k) == 0;
+    }
+}
+
+int sk__infer_stream_prepare(const sk_model *m)
+{
+    struct sk__infer *s = m->infer; /* the state is the model's, not const */
+    if (!s || s->arch != SK_ARCH_TCN || s->stream_ok)
+        return 0;
+    int rc = sk__stream_pack(&s->stream, m, s->k);
+    s->stream_ok = rc == 0;
+    return rc;
+}
+
+const struct sk__stream_pack *sk__infer_stream(const sk_model *m)
+{
+    return m->infer && m->infer->stream_ok ? m->infer->stream : NULL;
 }
 
 const char *sk_model_infer_kernels(const sk_model *m)

@@ -39,6 +39,7 @@ typedef struct sk__kernels {
     int nr_mm;        /* panel width of matmul's packed B */
     int nr_mv;        /* panel width of matvec's packed B */
     int mm_rows;      /* rows of a matvec_mm block at most */
+    int nv_st;        /* vectors of a stream_conv block at most */
 
     /* c (M, ldc) = bias (N) + a (M, K; row stride lda) @ B (K, N packed with
      * nr_mm). bias may be NULL (zero). */
@@ -73,6 +74,18 @@ typedef struct sk__kernels {
      * g, o: c = s(f) * c + s(i) * tanh(g); h = s(o) * tanh(c). gh is
      * scratch: overwritten. */
     void (*lstm_gates)(float *h, float *c, const float *gi, float *gh, int H);
+    /* One time step of a (grouped) causal convolution, for streaming tcn
+     * inference (src/nn/stream.c): for each group g < G of Np outputs,
+     *   y[g*Np + n] = bias[g*Np + n]
+     *               + sum over taps j < taps, then channels c < cin, in that
+     *                 order, of x[j][g*cin + c] * B_g[j*cin + c][n],
+     * one multiply-add chain per output (the order of the window
+     * inference's im2col product, so the two agree to rounding, and bit for
+     * bit in the vector sets). x[j] is tap j's input row (G*cin floats); B
+     * is packed by sk__pack_stream for this set; Np is a multiple of vw.
+     * Only the G diagonal blocks exist: a dense layer is G = 1. */
+    void (*stream_conv)(float *y, const float *const *x, int taps, int cin,
+                        const float *bp, const float *bias, int G, int Np);
     /* out (n) = relu(in (n)) + res (n); res may be NULL (no residual). */
     void (*relu_add)(float *out, const float *in, const float *res, int n);
     /* Peak single-precision arithmetic: runs iters rounds of independent
@@ -95,6 +108,7 @@ const sk__kernels *sk__kernels_pick(void);
  * benchmarks; k must be one sk__kernels_get returned). Returns 0, SK_EINVAL
  * or SK_ENOMEM (then m has no inference state: sk_model_infer fails). */
 struct sk_model;
+struct sk__stream_pack;
 int sk__infer_use(struct sk_model *m, const sk__kernels *k);
 
 /* Tests: make sk_model_infer_batch run m's windows in passes of at most b
@@ -108,5 +122,50 @@ size_t sk__pack_size(int K, int N, int nr);
 /* Pack b (K, N), row-major, into panels of nr columns (dst holds
  * sk__pack_size floats). */
 void sk__pack(float *dst, const float *b, int K, int N, int nr);
+
+
+/* stream_conv's blocks. Block i (0, 1, ... until it returns 0) covers
+ * groups [g0, g0 + ng) and, within each, the vectors [v0, v0 + nv) of its
+ * Np / vw: a group of nvg >= nvmax vectors is cut into about equal chunks
+ * of at most nvmax vectors; narrower groups are taken up to 3 at a time
+ * (ng * nv <= nvmax), so that a block keeps several accumulators in
+ * flight either way. A block's weights are [K][ng][nv * vw] (K = taps *
+ * cin), the blocks one after the other in this order. */
+static inline int sk__stream_block(int i, int G, int nvg, int nvmax, int *g0,
+                                   int *ng, int *v0, int *nv)
+{
+    if (nvg >= nvmax) {
+        int nc = (nvg + nvmax - 1) / nvmax;
+        if (i >= G * nc)
+            return 0;
+        int c = i % nc, base = nvg / nc, rem = nvg % nc;
+        *g0 = i / nc;
+        *ng = 1;
+        *v0 = c * base + (c < rem ? c : rem);
+        *nv = base + (c < rem);
+        return 1;
+    }
+    int per = nvmax / nvg > 3 ? 3 : nvmax / nvg;
+    int nb = (G + per - 1) / per;
+    if (i >= nb)
+        return 0;
+    int base = G / nb, rem = G % nb;
+    *g0 = i * base + (i < rem ? i : rem);
+    *ng = base + (i < rem);
+    *v0 = 0;
+    *nv = nvg;
+    return 1;
+}
+
+/* Pack b (G, K, Np), group g's rows k = j*cin + c and its Np columns, into
+ * dst (G * K * Np floats) in the block order of kernel set ks. */
+void sk__pack_stream(float *dst, const float *b, int G, int K, int Np,
+                     const sk__kernels *ks);
+
+/* (Re)make *pp, the packed copy of tcn m's weights for streaming on kernel
+ * set ks (src/nn/stream.c; allocated on the first call, reused after).
+ * Returns 0, SK_EINVAL or SK_ENOMEM. */
+int sk__stream_pack(struct sk__stream_pack **pp, const struct sk_model *m,
+                    const sk__kernels *ks);
 
 #endif

@@ -27,6 +27,22 @@ void sk__pack(float *dst, const float *b, int K, int N, int nr)
  * two pack alike. */
 #define PLAIN_NR_MM 16
 #define PLAIN_NR_MV 32
+#define PLAIN_NV_ST 64 /* stream_conv block width (vw 1: floats) */
+
+void sk__pack_stream(float *dst, const float *b, int G, int K, int Np,
+                     const sk__kernels *ks)
+{
+    int vw = ks->vw, g0, ng, v0, nv;
+    for (int i = 0; sk__stream_block(i, G, Np / vw, ks->nv_st, &g0, &ng, &v0, &nv); i++) {
+        int w = nv * vw, n0 = v0 * vw;
+        for (int k = 0; k < K; k++)
+            for (int gi = 0; gi < ng; gi++) {
+                memcpy(dst, b + ((size_t)(g0 + gi) * K + k) * Np + n0,
+                       (size_t)w * sizeof *dst);
+                dst += w;
+            }
+    }
+}
 
 static void plain_matmul(float *c, int ldc, const float *a, int lda,
                          const float *bp, const float *bias, int M, int K,
@@ -80,6 +96,29 @@ static void plain_matvec_mm(float *y, const float *x, const float *bpv,
                      a + (size_t)u[i].row * lda, lda,
                      bpm + (size_t)u[i].col * Km, biasm ? biasm + u[i].col : NULL,
                      u[i].rows, Km, PLAIN_NR_MM);
+}
+
+/* Block by block as the vector sets run them; each output one chain from
+ * its bias over (j, c) in order. */
+static void plain_stream_conv(float *y, const float *const *x, int taps,
+                              int cin, const float *bp, const float *bias,
+                              int G, int Np)
+{
+    int g0, ng, v0, nv;
+    for (int i = 0; sk__stream_block(i, G, Np, PLAIN_NV_ST, &g0, &ng, &v0, &nv); i++) {
+        for (int gi = 0; gi < ng; gi++)
+            for (int n = 0; n < nv; n++)
+                y[(size_t)(g0 + gi) * Np + v0 + n] = bias[(size_t)(g0 + gi) * Np + v0 + n];
+        for (int j = 0; j < taps; j++)
+            for (int c = 0; c < cin; c++)
+                for (int gi = 0; gi < ng; gi++) {
+                    float xv = x[j][(size_t)(g0 + gi) * cin + c];
+                    float *yg = y + (size_t)(g0 + gi) * Np + v0;
+                    for (int n = 0; n < nv; n++)
+                        yg[n] += xv * bp[n];
+                    bp += nv;
+                }
+    }
 }
 
 static float sigmoidf(float x)
@@ -138,12 +177,14 @@ const sk__kernels sk__kernels_plain = {
     .nr_mm = PLAIN_NR_MM,
     .nr_mv = PLAIN_NR_MV,
     .mm_rows = 3,
+    .nv_st = PLAIN_NV_ST,
     .matmul = plain_matmul,
     .matvec = plain_matvec,
     .matvec_n = plain_matvec_n,
     .matvec_mm = plain_matvec_mm,
     .gru_gates = plain_gru_gates,
     .lstm_gates = plain_lstm_gates,
+    .stream_conv = plain_stream_conv,
     .relu_add = plain_relu_add,
     .fma_loop = plain_fma_loop,
 };

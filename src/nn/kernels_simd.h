@@ -396,6 +396,67 @@ static TGT void SIMD(matvec_mm)(float *y, const float *x, const float *bpv,
                      biasm ? biasm + u[i].col : NULL, u[i].rows, Km, nrm);
 }
 
+/* stream_conv's vectors per block at most: NG * NV accumulators + a
+ * broadcast + a weight vector fit the registers of either set. */
+#define ST_NV 12
+
+/* One block of stream_conv (kernels.h: sk__stream_block): NG groups of NV
+ * vectors each, from the bias, over taps then channels; a broadcast of
+ * each group's input value serves its NV vectors. */
+static inline __attribute__((always_inline)) TGT void
+SIMD(st_block)(float *y, const float *const *x, int taps, int cin,
+               const float *p, const float *bias, int Np, int g0, int v0,
+               const int NG, const int NV)
+{
+    V acc[3][ST_NV];
+    SIMD_UNROLL
+    for (int g = 0; g < NG; g++)
+        SIMD_UNROLL
+        for (int v = 0; v < NV; v++)
+            acc[g][v] = V_LOAD(bias + (size_t)(g0 + g) * Np + (v0 + v) * VW);
+    for (int j = 0; j < taps; j++) {
+        const float *xj = x[j] + (size_t)g0 * cin;
+        for (int c = 0; c < cin; c++, p += NG * NV * VW) {
+            SIMD_UNROLL
+            for (int g = 0; g < NG; g++) {
+                V xb = V_BCAST(xj + (size_t)g * cin + c);
+                SIMD_UNROLL
+                for (int v = 0; v < NV; v++)
+                    acc[g][v] = V_FMA(xb, V_LOAD(p + (g * NV + v) * VW), acc[g][v]);
+            }
+        }
+    }
+    SIMD_UNROLL
+    for (int g = 0; g < NG; g++)
+        SIMD_UNROLL
+        for (int v = 0; v < NV; v++)
+            V_STORE(y + (size_t)(g0 + g) * Np + (v0 + v) * VW, acc[g][v]);
+}
+
+static TGT void SIMD(stream_conv)(float *y, const float *const *x, int taps,
+                                  int cin, const float *bp, const float *bias,
+                                  int G, int Np)
+{
+    const size_t K = (size_t)taps * (size_t)cin;
+    int g0, ng, v0, nv;
+    for (int i = 0; sk__stream_block(i, G, Np / VW, ST_NV, &g0, &ng, &v0, &nv); i++) {
+#define ST_CASE(NG_, NV_)                                                     \
+    case NG_ * 16 + NV_:                                                      \
+        SIMD(st_block)(y, x, taps, cin, bp, bias, Np, g0, v0, NG_, NV_);      \
+        break;
+        switch (ng * 16 + nv) {
+        ST_CASE(1, 1) ST_CASE(1, 2) ST_CASE(1, 3) ST_CASE(1, 4)
+        ST_CASE(1, 5) ST_CASE(1, 6) ST_CASE(1, 7) ST_CASE(1, 8)
+        ST_CASE(1, 9) ST_CASE(1, 10) ST_CASE(1, 11) ST_CASE(1, 12)
+        ST_CASE(2, 1) ST_CASE(2, 2) ST_CASE(2, 3) ST_CASE(2, 4)
+        ST_CASE(2, 5) ST_CASE(2, 6)
+        ST_CASE(3, 1) ST_CASE(3, 2) ST_CASE(3, 3) ST_CASE(3, 4)
+        }
+#undef ST_CASE
+        bp += K * (size_t)ng * (size_t)nv * VW;
+    }
+}
+
 #ifndef V_SCALE2
 #define V_SCALE2(y, n) V_MUL((y), V_POW2I(n))
 #endif

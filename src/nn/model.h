@@ -46,6 +46,17 @@ int sk__arch_dirs(int arch);
 int sk__infer_init(sk_model *m);
 void sk__infer_free(sk_model *m);
 
+/* The packed copy of a tcn's weights that streaming inference reads
+ * (src/nn/stream.c), kept in the model's inference state: made for m by
+ * its first sk_model_stream_create (sk__infer_stream_prepare: 0 or
+ * SK_ENOMEM; a no-op once made), made again by sk_model_infer_sync and
+ * sk__infer_use. sk__infer_stream gives it, or NULL if m has none (then
+ * steps read m's parameters directly). */
+struct sk__stream_pack;
+int sk__infer_stream_prepare(const sk_model *m);
+const struct sk__stream_pack *sk__infer_stream(const sk_model *m);
+void sk__stream_pack_free(struct sk__stream_pack *p);
+
 /* z (K logits) -> their softmax, in place: the last step of the window
  * inference and of the streaming step alike. */
 void sk__softmax(float *z, int K);
