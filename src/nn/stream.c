@@ -313,6 +313,39 @@ static const float *ring_at(const sk_model_stream *s, int l, int back)
     return s->buf[l] + (size_t)slot * s->in[l];
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p, rw) __builtin_prefetch((p), (rw), 0)
+#else
+#define PREFETCH(p, rw) ((void)(p))
+#endif
+
+/* Ask for every line of n floats at p (read, or rw = 1: to be written). */
+static void prefetch_row(const float *p, int n, int rw)
+{
+    for (int i = 0; i < n; i += 16) { /* 64-byte lines */
+        if (rw)
+            PREFETCH(p + i, 1);
+        else
+            PREFETCH(p + i, 0);
+    }
+    PREFETCH(p + n - 1, rw);
+}
+
+/* A live recognizer steps hundreds of streams in turn, so a stream's rings
+ * are far out of cache when its next frame comes: ask for all the rows this
+ * step reads and writes at once, rather than miss on each in turn inside
+ * the dot products. */
+static void prefetch_step(const sk_model_stream *s, int Hy)
+{
+    for (int l = 0; l < s->L; l++)
+        for (int j = 0; j < s->k; j++) {
+            int back = (s->k - 1 - j) << l;
+            prefetch_row(ring_at(s, l, back), s->in[l], back == 0);
+        }
+    prefetch_row(s->y, Hy, 1);
+    prefetch_row(s->h, s->H, 1);
+}
+
 /* The step on m's packed copy p. */
 static void step_packed(const struct sk__stream_pack *p, sk_model_stream *s,
                         float *probs)
@@ -320,6 +353,7 @@ static void step_packed(const struct sk__stream_pack *p, sk_model_stream *s,
     const sk__kernels *ks = p->k;
     const float *x[16]; /* taps' input rows (kernel <= 16) */
     int k = s->k, H = s->H;
+    prefetch_step(s, p->G[s->L - 1] * p->Np[s->L - 1]);
     for (int l = 0; l < s->L; l++) {
         int d = 1 << l;
         for (int j = 0; j < k; j++) /* x[j]: input at t - (k-1-j)*d */
