@@ -149,10 +149,12 @@ int sk__stream_pack(struct sk__stream_pack **pp, const sk_model *m,
         p = calloc(1, sizeof *p);
         if (!p)
             return SK_ENOMEM;
-        if (posix_memalign((void **)&p->block, 64, cap * sizeof(float)) != 0) {
+        void *mem = NULL;
+        if (posix_memalign(&mem, 64, cap * sizeof(float)) != 0) {
             free(p);
             return SK_ENOMEM;
         }
+        p->block = mem;
         p->k = ks;
         p->cap = cap;
         *pp = p;
@@ -262,10 +264,12 @@ int sk_model_stream_create(sk_model_stream **out, const sk_model *m)
     if ((size_t)round_up(s->K, ST_VW_MAX) > ymax)
         ymax = (size_t)round_up(s->K, ST_VW_MAX);
     size_t n = total + maxcol + (size_t)s->H + ymax + 16;
-    if (posix_memalign((void **)&s->block, 64, n * sizeof(float)) != 0) {
+    void *mem = NULL;
+    if (posix_memalign(&mem, 64, n * sizeof(float)) != 0) {
         free(s);
         return SK_ENOMEM;
     }
+    s->block = mem;
     float *p = s->block;
     s->y = p; /* first: 64-byte aligned */
     p += round_up((int)ymax, 16);
@@ -322,13 +326,15 @@ static const float *ring_at(const sk_model_stream *s, int l, int back)
 /* Ask for every line of n floats at p (read, or rw = 1: to be written). */
 static void prefetch_row(const float *p, int n, int rw)
 {
-    for (int i = 0; i < n; i += 16) { /* 64-byte lines */
-        if (rw)
+    if (rw) { /* 64-byte lines, and the last */
+        for (int i = 0; i < n; i += 16)
             PREFETCH(p + i, 1);
-        else
+        PREFETCH(p + n - 1, 1);
+    } else {
+        for (int i = 0; i < n; i += 16)
             PREFETCH(p + i, 0);
+        PREFETCH(p + n - 1, 0);
     }
-    PREFETCH(p + n - 1, rw);
 }
 
 /* A live recognizer steps hundreds of streams in turn, so a stream's rings
