@@ -59,6 +59,39 @@ static float clampf(float v)
     return v;
 }
 
+/* The mean left->right vector (sx, sz) in the x-z plane of the hips of W
+ * bodies (a NULL entry skipped), else of their shoulders: 1, or 0 if
+ * neither pair is 2 cm apart on average (no direction). */
+static int facing_vector(const sk_joint_set *js, const sk_body *const *bodies, int W,
+                         double *sx, double *sz)
+{
+    const int pairs[2][2] = {{js->hip_left, js->hip_right},
+                             {js->shoulder_left, js->shoulder_right}};
+    for (int p = 0; p < 2; p++) {
+        double x = 0.0, z = 0.0;
+        int n = 0;
+        for (int t = 0; t < W; t++) {
+            const sk_body *b = bodies[t];
+            if (!b)
+                continue;
+            const sk_joint *l = &b->joints[pairs[p][0]];
+            const sk_joint *r = &b->joints[pairs[p][1]];
+            double dx = (double)r->x - l->x, dz = (double)r->z - l->z;
+            if (!isfinite(dx) || !isfinite(dz))
+                continue;
+            x += dx;
+            z += dz;
+            n++;
+        }
+        if (n && sqrt(x * x + z * z) / n >= 0.02) { /* 2 cm: shorter has no direction */
+            *sx = x;
+            *sz = z;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int sk_features_norm(const sk_feature_config *fc, const sk_body *const *bodies,
                      int W, sk_feature_norm *norm)
 {
@@ -87,33 +120,11 @@ int sk_features_norm(const sk_feature_config *fc, const sk_body *const *bodies,
         }
         norm->size = n ? (float)(sum / n) : SK_FEATURE_SIZE_DEFAULT;
     }
-    if (fc->rotate) {
-        /* The mean left->right vector of the hips, else of the shoulders. */
-        const int pairs[2][2] = {{js->hip_left, js->hip_right},
-                                 {js->shoulder_left, js->shoulder_right}};
-        for (int p = 0; p < 2; p++) {
-            double sx = 0.0, sz = 0.0;
-            int n = 0;
-            for (int t = 0; t < W; t++) {
-                const sk_body *b = bodies[t];
-                if (!b)
-                    continue;
-                const sk_joint *l = &b->joints[pairs[p][0]];
-                const sk_joint *r = &b->joints[pairs[p][1]];
-                double dx = (double)r->x - l->x, dz = (double)r->z - l->z;
-                if (!isfinite(dx) || !isfinite(dz))
-                    continue;
-                sx += dx;
-                sz += dz;
-                n++;
-            }
-            double len = sqrt(sx * sx + sz * sz);
-            if (n && len / n >= 0.02) { /* 2 cm: shorter has no direction */
-                norm->cos_yaw = (float)(sx / len);
-                norm->sin_yaw = (float)(sz / len);
-                break;
-            }
-        }
+    double sx, sz;
+    if (fc->rotate && facing_vector(js, bodies, W, &sx, &sz)) {
+        double len = sqrt(sx * sx + sz * sz);
+        norm->cos_yaw = (float)(sx / len);
+        norm->sin_yaw = (float)(sz / len);
     }
     return 0;
 }
@@ -180,15 +191,8 @@ static void pose(const sk_joint_set *js, const sk_feature_config *fc,
  * is 2 cm apart. */
 static float facing(const sk_joint_set *js, const sk_body *b)
 {
-    const int pairs[2][2] = {{js->hip_left, js->hip_right},
-                             {js->shoulder_left, js->shoulder_right}};
-    for (int p = 0; p < 2; p++) {
-        const sk_joint *l = &b->joints[pairs[p][0]], *r = &b->joints[pairs[p][1]];
-        float dx = r->x - l->x, dz = r->z - l->z;
-        if (isfinite(dx) && isfinite(dz) && dx * dx + dz * dz >= 0.02f * 0.02f)
-            return atan2f(dz, dx);
-    }
-    return NAN;
+    double sx, sz;
+    return facing_vector(js, &b, 1, &sx, &sz) ? (float)atan2(sz, sx) : NAN;
 }
 
 /* Root motion from prev to body: the hip centre's displacement in the
