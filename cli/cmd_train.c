@@ -148,7 +148,7 @@ int sk_cmd_train(int argc, char **argv)
         threads = 2, patience = 20, ensemble = -1, skip_onset = 0, skip_after = 0, lead = 0,
         stride = 1, frame_norm = 0, retarget = 0, root_motion = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
     double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99,
-           label_smoothing = 0.0;
+           label_smoothing = 0.0, reject_q = 0.9;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -243,6 +243,8 @@ int sk_cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--label-smoothing"))
             bad = cli_parse_double(v, &label_smoothing) ||
                   !(label_smoothing >= 0.0 && label_smoothing < 1.0);
+        else if (!strcmp(a, "--reject-quantile"))
+            bad = cli_parse_double(v, &reject_q) || !(reject_q >= 0.0 && reject_q <= 1.0);
         else if (!strcmp(a, "--ema"))
             bad = cli_parse_double(v, &ema) || !(ema >= 0.0 && ema < 1.0);
         else if (!strcmp(a, "--clip"))
@@ -254,11 +256,18 @@ int sk_cmd_train(int argc, char **argv)
         if (bad)
             return cli_usage_error("train", "bad value for %s: '%s'", a, v);
     }
-    if (!data || !fmt || !subj || !out)
+    int gestures = fmt && !strcmp(fmt, "gestures");
+    if (!data || !fmt || (!subj && !gestures) || !out)
         return cli_usage_error("train", "--data, --format, --subjects and --out are required");
-    int format = sk_format_from_name(fmt);
-    if (format != SK_FORMAT_PRECOG && format != SK_FORMAT_MSR)
-        return cli_usage_error("train", "--format must be precog or msr, not '%s'", fmt);
+    int format = gestures ? SK__DATASET_GESTURES : sk_format_from_name(fmt);
+    if (format != SK_FORMAT_PRECOG && format != SK_FORMAT_MSR && !gestures)
+        return cli_usage_error("train", "--format must be precog, msr or gestures, not '%s'",
+                               fmt);
+    if (gestures && !arch_name)
+        arch_name = "dtw";
+    if (gestures && strcmp(arch_name, "dtw"))
+        return cli_usage_error("train", "--format gestures needs --arch dtw (the few "
+                               "examples of a gesture are its templates)");
     /* PRECOG's live task: the streaming tcn won (models/README.md). */
     int stream_default = !arch_name && format == SK_FORMAT_PRECOG;
     if (!arch_name)
@@ -276,14 +285,25 @@ int sk_cmd_train(int argc, char **argv)
     if (refractory < 0)
         refractory = stream_default ? 30 : 15;
     int arch = sk_arch_from_name(arch_name);
-    if (arch != SK_ARCH_GRU && arch != SK_ARCH_LSTM && arch != SK_ARCH_TCN &&
-        arch != SK_ARCH_BIGRU)
-        return cli_usage_error("train", "--arch must be gru, lstm, tcn or bigru, not '%s'",
+    if (arch < 0)
+        return cli_usage_error("train", "--arch must be gru, lstm, tcn, bigru or dtw, not '%s'",
                                arch_name);
+    if (arch == SK_ARCH_DTW) { /* matched frame by frame: per-frame features */
+        if (ensemble > 1 || strcmp(pool_name, "last"))
+            return cli_usage_error("train", "--arch dtw takes no --ensemble or --pool");
+        frame_norm = 1;
+        ensemble = 1;
+        if (window < 0)
+            window = format == SK_FORMAT_MSR ? 32 : 60;
+    }
     if (arch == SK_ARCH_BIGRU && frame_norm)
         return cli_usage_error("train", "--arch bigru has no streaming form: no --frame-norm");
     unsigned char subjects[SK_MAX_SUBJECTS], vsubjects[SK_MAX_SUBJECTS];
-    if (cli_parse_int_list(subj, subjects, SK_MAX_SUBJECTS) < 1)
+    if (gestures && vsubj)
+        return cli_usage_error("train", "--format gestures has no subjects to validate on");
+    if (!subj)
+        memset(subjects, 1, sizeof subjects);
+    if (subj && cli_parse_int_list(subj, subjects, SK_MAX_SUBJECTS) < 1)
         return cli_usage_error("train", "bad --subjects list '%s'", subj);
     if (vsubj && cli_parse_int_list(vsubj, vsubjects, SK_MAX_SUBJECTS) < 1)
         return cli_usage_error("train", "bad --val-subjects list '%s'", vsubj);
@@ -369,12 +389,26 @@ int sk_cmd_train(int argc, char **argv)
     h.post.refractory = refractory;
     h.nlabels = train.nlabels;
     memcpy(h.labels, train.labels, sizeof h.labels);
-    fprintf(stderr,
-            "train: %d %s files (subjects %s)%s%s, arch %s hidden %d layers %d "
-            "window %d, pool %s, %d threads%s\n",
-            train.nclips, fmt, subj, vsubj ? ", validation subjects " : "",
-            vsubj ? vsubj : "", arch_name, hidden, layers, window, pool_name, threads,
-            ensemble > 1 ? ", ensemble" : "");
+    if (arch == SK_ARCH_DTW)
+        fprintf(stderr, "train: %d %s files (subjects %s)%s%s, arch dtw, window %d\n",
+                train.nclips, fmt, subj ? subj : "all", vsubj ? ", validation subjects " : "",
+                vsubj ? vsubj : "", window);
+    else
+        fprintf(stderr,
+                "train: %d %s files (subjects %s)%s%s, arch %s hidden %d layers %d "
+                "window %d, pool %s, %d threads%s\n",
+                train.nclips, fmt, subj, vsubj ? ", validation subjects " : "",
+                vsubj ? vsubj : "", arch_name, hidden, layers, window, pool_name, threads,
+                ensemble > 1 ? ", ensemble" : "");
+    if (arch == SK_ARCH_DTW) { /* templates, no training run */
+        int resample = format == SK_FORMAT_MSR; /* as eval resamples each clip */
+        if ((rc = sk__dtw_build(&m, &h, &train, resample, gestures, (float)reject_q, stderr,
+                                err, sizeof err))) {
+            fprintf(stderr, "skelact train: dtw: %s\n", err);
+            goto done;
+        }
+        ensemble = 0;
+    }
     for (int e = 0; e < ensemble; e++) {
         sk__train_result res;
         sk__train_config c = cfg;
@@ -397,7 +431,8 @@ int sk_cmd_train(int argc, char **argv)
             fprintf(stderr, "train: after %d epochs, train accuracy %.4f\n",
                     res.epochs_run, res.last_train_acc);
     }
-    if (ensemble == 1) {
+    if (ensemble == 0) { /* dtw: made above */
+    } else if (ensemble == 1) {
         m = members[0];
         members[0] = NULL;
     } else { /* one network of ensemble*hidden units: block-diagonal members */
@@ -408,12 +443,13 @@ int sk_cmd_train(int argc, char **argv)
             goto done;
         }
     }
-    if (vsubj && ensemble > 1) {
+    if (vsubj && (ensemble > 1 || (arch == SK_ARCH_DTW && format == SK_FORMAT_MSR))) {
         int *pred = NULL, *truth = NULL, n = 0, ok = 0;
         if ((rc = sk__classify_dataset(m, &val, &pred, &truth, &n)) == 0) {
             for (int i = 0; i < n; i++)
                 ok += pred[i] == truth[i];
-            fprintf(stderr, "train: ensemble validation accuracy %.4f (%d of %d)\n",
+            fprintf(stderr, "train: %s validation accuracy %.4f (%d of %d)\n",
+                    arch == SK_ARCH_DTW ? "dtw" : "ensemble",
                     n ? (double)ok / n : 0.0, ok, n);
         }
         free(pred);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/seterr.h"
 #include "skelact/data.h"
@@ -208,6 +209,103 @@ static int load_precog(sk__dataset *ds, const char *dir,
     return rc;
 }
 
+/* Sorted names of dir's entries that are folders (dirs 1) or regular files
+ * (dirs 0), hidden ones left out. Returns the count or -1 (errno set). */
+static int list_entries(const char *dir, int dirs, char ***out)
+{
+    *out = NULL;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    char **names = NULL;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && n < SK_DATASET_MAX_FILES) {
+        char path[4096];
+        struct stat st;
+        if (de->d_name[0] == '.' ||
+            (size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path ||
+            stat(path, &st) != 0 || (dirs ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)))
+            continue;
+        char **nn = realloc(names, (size_t)(n + 1) * sizeof *nn);
+        if (!nn || !(nn[n] = strdup(de->d_name))) {
+            names = nn ? nn : names;
+            for (int i = 0; i < n; i++)
+                free(names[i]);
+            free(names);
+            closedir(d);
+            errno = ENOMEM;
+            return -1;
+        }
+        names = nn;
+        n++;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, (size_t)n, sizeof *names, cmp_names); /* readdir order varies */
+    *out = names;
+    return n;
+}
+
+static void free_names(char **names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* dir/GESTURE/FILE: each folder a gesture (its name the label, in sorted
+ * order after the null class "none"), each file in it one recorded
+ * example, in any format sk_take_load reads. */
+static int load_gestures(sk__dataset *ds, const char *dir, char *err, size_t errlen)
+{
+    char **g = NULL;
+    int ng = list_entries(dir, 1, &g), rc = 0, cap = 0;
+    if (ng < 0) {
+        sk__seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        return SK_EIO;
+    }
+    if (ng + 1 > SK_MAX_CLASSES) {
+        sk__seterr(err, errlen, "%s: %d gesture folders, at most %d", dir, ng,
+                   SK_MAX_CLASSES - 1);
+        free_names(g, ng);
+        return SK_EINVAL;
+    }
+    ds->nlabels = ng + 1;
+    snprintf(ds->labels[0], SK_LABEL_LEN, "none");
+    for (int k = 0; k < ng && rc == 0; k++) {
+        size_t len = strlen(g[k]);
+        int bad = len >= SK_LABEL_LEN || !strcmp(g[k], "none");
+        for (size_t i = 0; i < len; i++)
+            bad |= (unsigned char)g[k][i] < 0x20 || g[k][i] == 0x7f;
+        if (bad) {
+            sk__seterr(err, errlen, "%s/%s: a gesture folder's name is its label: at most "
+                       "%d bytes, no control characters, not 'none'", dir, g[k],
+                       SK_LABEL_LEN - 1);
+            rc = SK_EINVAL;
+            break;
+        }
+        memcpy(ds->labels[k + 1], g[k], len + 1);
+        char sub[4096], **files = NULL;
+        snprintf(sub, sizeof sub, "%s/%s", dir, g[k]);
+        int nf = list_entries(sub, 0, &files);
+        if (nf < 0) {
+            sk__seterr(err, errlen, "%s: %s", sub, strerror(errno));
+            rc = SK_EIO;
+            break;
+        }
+        if (nf == 0) {
+            sk__seterr(err, errlen, "%s: no recordings of this gesture", sub);
+            rc = SK_ENOTFOUND;
+        }
+        for (int i = 0; i < nf && rc == 0; i++)
+            rc = add_take(ds, &cap, sub, files[i], SK_FORMAT_AUTO, 0, k + 1, err, errlen);
+        free_names(files, nf);
+    }
+    free_names(g, ng);
+    return rc;
+}
+
 int sk__dataset_load(sk__dataset *ds, const char *dir, int format,
                      const unsigned char *subjects, char *err, size_t errlen)
 {
@@ -218,14 +316,19 @@ int sk__dataset_load(sk__dataset *ds, const char *dir, int format,
         rc = load_msr(ds, dir, subjects, err, errlen);
     else if (format == SK_FORMAT_PRECOG)
         rc = load_precog(ds, dir, subjects, err, errlen);
+    else if (format == SK__DATASET_GESTURES)
+        rc = load_gestures(ds, dir, err, errlen);
     else {
         sk__seterr(err, errlen, "format %s is not a training format",
              sk_format_name(format) ? sk_format_name(format) : "?");
         return SK_EINVAL;
     }
     if (rc == 0 && ds->nclips == 0) {
-        sk__seterr(err, errlen, "%s: no %s files of the chosen subjects", dir,
-             format == SK_FORMAT_MSR ? "MSR Action3D" : "PRECOG");
+        sk__seterr(err, errlen, "%s: no %s files%s", dir,
+             format == SK_FORMAT_MSR      ? "MSR Action3D"
+             : format == SK_FORMAT_PRECOG ? "PRECOG"
+                                          : "gesture",
+             format == SK__DATASET_GESTURES ? " (DIR/GESTURE/FILE)" : " of the chosen subjects");
         rc = SK_ENOTFOUND;
     }
     if (rc == 0 && !sk_joint_set_get(ds->joint_set)) {

@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtw.h"
 #include "kernels.h"
 #include "model.h"
 
@@ -388,11 +389,17 @@ fail:
 
 int sk__infer_init(sk_model *m)
 {
+    if (m->hdr.arch.arch == SK_ARCH_DTW) /* templates: src/nn/dtw.c */
+        return sk__dtw_state_new(&m->dtw, &m->hdr.arch);
     return infer_init_with(m, sk__kernels_pick());
 }
 
 void sk__infer_free(sk_model *m)
 {
+    if (m) {
+        sk__dtw_state_free(m->dtw);
+        m->dtw = NULL;
+    }
     if (!m || !m->infer)
         return;
     sk__stream_pack_free(m->infer->stream);
@@ -452,11 +459,15 @@ const struct sk__stream_pack *sk__infer_stream(const sk_model *m)
 
 const char *sk_model_infer_kernels(const sk_model *m)
 {
+    if (m && m->dtw)
+        return "plain"; /* portable loops the compiler vectorizes */
     return m && m->infer ? m->infer->k->name : NULL;
 }
 
 double sk_model_infer_macs(const sk_model *m)
 {
+    if (m && m->dtw)
+        return sk__dtw_step_macs(m) * m->hdr.arch.window;
     return m && m->infer ? m->infer->macs : 0.0;
 }
 
@@ -727,6 +738,8 @@ int sk_model_infer(sk_model *m, const float *x, float *probs)
 {
     if (!m || !x || !probs)
         return SK_EINVAL;
+    if (m->dtw)
+        return sk__dtw_infer(m, x, probs);
     struct sk__infer *s = m->infer;
     if (!s)
         return SK_EUNSUPPORTED;
@@ -743,6 +756,12 @@ int sk_model_infer_batch(sk_model *m, int n, const float *x, float *probs)
 {
     if (!m || !x || !probs || n < 1 || n > SK_INFER_MAX_BATCH)
         return SK_EINVAL;
+    for (int i = 0; m->dtw && i < n; i++) { /* no batched form */
+        size_t wc = (size_t)m->hdr.arch.window * (size_t)m->hdr.arch.input;
+        int rc = sk__dtw_infer(m, x + (size_t)i * wc, probs + (size_t)i * m->hdr.arch.classes);
+        if (rc || i == n - 1)
+            return rc;
+    }
     struct sk__infer *s = m->infer;
     if (!s)
         return SK_EUNSUPPORTED;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/seterr.h"
+#include "dtw.h"
 #include "model.h"
 #include "rng.h"
 #include "skelact/codec.h"
@@ -39,7 +40,7 @@ static int header_check(const sk_model_header *h, char *err, size_t errlen)
 {
     const sk_model_config *a = &h->arch;
     if (a->arch != SK_ARCH_GRU && a->arch != SK_ARCH_LSTM &&
-        a->arch != SK_ARCH_TCN && a->arch != SK_ARCH_BIGRU) {
+        a->arch != SK_ARCH_TCN && a->arch != SK_ARCH_BIGRU && a->arch != SK_ARCH_DTW) {
         sk__seterr(err, errlen, "unknown or unsupported architecture %d", a->arch);
         return SK_EINVAL;
     }
@@ -75,6 +76,14 @@ static int header_check(const sk_model_header *h, char *err, size_t errlen)
     if (a->kernel < (a->arch == SK_ARCH_TCN ? 1 : 0) || a->kernel > 16) {
         sk__seterr(err, errlen, "kernel size %d outside %d..16", a->kernel,
              a->arch == SK_ARCH_TCN ? 1 : 0);
+        return SK_EINVAL;
+    }
+    if (a->arch == SK_ARCH_DTW &&
+        (a->layers != 1 || a->kernel != 0 || a->pool != SK_POOL_LAST ||
+         a->window < SK__DTW_MIN_LEN || !h->features.frame_norm)) {
+        sk__seterr(err, errlen, "a dtw model has 1 layer, kernel 0, pool last, "
+                   "a window of at least %d frames and per-frame features",
+                   SK__DTW_MIN_LEN);
         return SK_EINVAL;
     }
     sk__param_table t;
@@ -200,6 +209,10 @@ static void fill_uniform(sk_rng *r, float *p, size_t n, float bound)
 static void model_init_weights(sk_model *m, uint64_t seed)
 {
     const sk_model_config *a = &m->hdr.arch;
+    if (a->arch == SK_ARCH_DTW) { /* templates come from sk__dtw_build */
+        sk__dtw_init_params(m);
+        return;
+    }
     sk__param_table t;
     sk__param_table_fill(a, &t);
     sk_rng r;
@@ -679,6 +692,12 @@ static int mf_load(sk_model **out, const uint8_t *b, size_t len,
     }
     for (size_t i = 0; i < want; i++)
         m->params[i] = get_f32(b + weights_at + 4 * i);
+    if (m->hdr.arch.arch == SK_ARCH_DTW && sk__dtw_check(m, why, sizeof why) != 0) {
+        sk__seterr(err, errlen, "%s: %s", src, why);
+        sk_model_destroy(m);
+        rc = SK_EFORMAT;
+        goto fail;
+    }
     free(h);
     *out = m;
     return 0;

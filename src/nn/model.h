@@ -6,12 +6,14 @@
 #include "skelact/nn.h"
 
 struct sk__infer; /* inference scratch and kernel choice: src/nn/infer.c */
+struct sk__dtw_state; /* a dtw model's window inference: src/nn/dtw.c */
 
 struct sk_model {
     sk_model_header hdr;
     size_t nparams;
     float *params;           /* nparams floats, layout of skelact/nn.h */
-    struct sk__infer *infer; /* set by sk__infer_init() */
+    struct sk__infer *infer; /* set by sk__infer_init() (networks) */
+    struct sk__dtw_state *dtw; /* set by sk__infer_init() (dtw) */
 };
 
 /* Where layer l's tensors start in the parameter buffer (in floats). Unused

@@ -1,6 +1,7 @@
 /* The parameter table: where each tensor lives in a model's one buffer. */
 #include <string.h>
 
+#include "dtw.h"
 #include "model.h"
 
 int sk__arch_gates(int arch)
@@ -25,6 +26,12 @@ int sk__arch_dirs(int arch)
 int sk__param_table_fill(const sk_model_config *cfg, sk__param_table *t)
 {
     memset(t, 0, sizeof *t);
+    if (cfg->arch == SK_ARCH_DTW) { /* templates, not layers: src/nn/dtw.h */
+        if (cfg->classes < 2 || cfg->classes > SK_MAX_CLASSES)
+            return SK_EINVAL;
+        t->total = sk__dtw_param_count(cfg);
+        return t->total ? 0 : SK_EINVAL;
+    }
     int G = sk__arch_gates(cfg->arch);
     if (G == 0 || cfg->input < 1 || cfg->hidden < 1 || cfg->layers < 1 ||
         cfg->layers > SK__MAX_LAYERS || cfg->classes < 2 ||

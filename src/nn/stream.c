@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtw.h"
 #include "kernels.h"
 #include "model.h"
 
@@ -64,6 +65,7 @@ struct sk_model_stream {
     float *h;                     /* (H) top layer's output */
     double macs;
     float *block;                 /* the one allocation */
+    struct sk__dtw_state *dtw;    /* a dtw model's state instead (src/nn/dtw.c) */
 };
 
 #define ST_VW_MAX 16 /* the widest vector set's floats per vector */
@@ -228,6 +230,21 @@ int sk_model_stream_create(sk_model_stream **out, const sk_model *m)
         return SK_EINVAL;
     *out = NULL;
     const sk_model_config *cfg = &m->hdr.arch;
+    if (cfg->arch == SK_ARCH_DTW) { /* templates matched frame by frame */
+        sk_model_stream *s = calloc(1, sizeof *s);
+        if (!s)
+            return SK_ENOMEM;
+        int rc = sk__dtw_state_new(&s->dtw, cfg);
+        if (rc) {
+            free(s);
+            return rc;
+        }
+        s->C = cfg->input;
+        s->K = cfg->classes;
+        s->macs = sk__dtw_step_macs(m);
+        *out = s;
+        return 0;
+    }
     if (cfg->arch != SK_ARCH_TCN || cfg->pool != SK_POOL_LAST)
         return SK_EUNSUPPORTED; /* a pooled head needs the whole window */
     sk__param_table pt;
@@ -288,6 +305,7 @@ void sk_model_stream_destroy(sk_model_stream *s)
 {
     if (!s)
         return;
+    sk__dtw_state_free(s->dtw);
     free(s->block);
     free(s);
 }
@@ -296,6 +314,8 @@ void sk_model_stream_reset(sk_model_stream *s)
 {
     if (!s)
         return;
+    if (s->dtw)
+        sk__dtw_state_reset(s->dtw);
     for (int l = 0; l < s->L; l++) {
         memset(s->buf[l], 0, (size_t)s->ring[l] * s->in[l] * sizeof(float));
         s->pos[l] = 0;
@@ -420,6 +440,8 @@ int sk_model_stream_step(const sk_model *m, sk_model_stream *s, const float *x,
     if (!m || !s || !x || !probs)
         return SK_EINVAL;
     const sk_model_config *cfg = &m->hdr.arch;
+    if (s->dtw)
+        return sk__dtw_step(m, s->dtw, x, NULL, probs);
     if (cfg->arch != SK_ARCH_TCN || cfg->pool != SK_POOL_LAST || cfg->input != s->C || cfg->hidden != s->H ||
         cfg->layers != s->L || cfg->classes != s->K || cfg->kernel != s->k)
         return SK_EINVAL;

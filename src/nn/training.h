@@ -38,12 +38,19 @@ typedef struct sk__dataset {
     char labels[SK_MAX_CLASSES][SK_LABEL_LEN];
 } sk__dataset;
 
+/* A training format of its own: a folder of recorded gestures,
+ * DIR/GESTURE/FILE, one example per file (`skelact train --format
+ * gestures`). Not a file format: outside SK_FORMAT_*'s range. */
+#define SK__DATASET_GESTURES 100
+
 /* Load the clips of the subjects s with subjects[s] != 0 (subjects has
  * SK_MAX_SUBJECTS entries) from folder dir in format SK_FORMAT_PRECOG
  * (every SeqR_S.csv) or SK_FORMAT_MSR (the clips listed in
- * files_used_in_cvpr12_paper.txt). On failure returns SK_EIO, SK_EFORMAT,
- * SK_ENOTFOUND (no clip of those subjects) or SK_ENOMEM with a one-line reason
- * in err. */
+ * files_used_in_cvpr12_paper.txt), or every clip of SK__DATASET_GESTURES
+ * (labels: "none", then the gesture folders' names in sorted order;
+ * subjects is ignored, every clip has subject 0). On failure returns
+ * SK_EIO, SK_EFORMAT, SK_EINVAL (a bad folder name), SK_ENOTFOUND (no clip
+ * of those subjects) or SK_ENOMEM with a one-line reason in err. */
 int sk__dataset_load(sk__dataset *ds, const char *dir, int format,
                      const unsigned char *subjects, char *err, size_t errlen);
 void sk__dataset_free(sk__dataset *ds);
@@ -162,6 +169,23 @@ int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
  * halves keep the members' units apart.) Returns 0 or SK_EINVAL (shapes
  * differ, or dst has the wrong size or head). */
 int sk__ensemble_pack(sk_model *dst, sk_model *const *members, int n);
+
+/* A dtw model (src/nn/dtw.h) of ds's examples, no training run: one
+ * template per segmented clip (with trim, without the still frames before
+ * and after the motion) and one per labelled move of a continuous take,
+ * resampled to h->arch.window frames (always with resample: for clips
+ * resampled to the window, as MSR Action3D's are; otherwise only when
+ * longer). Then the temperature (the best mean log-probability of each
+ * template's class against the other templates) and the reject distance
+ * (the reject_q quantile of the distance to the nearest template of the
+ * same class), matching against other subjects' templates only where ds
+ * has several subjects. h gives the features (frame_norm set), window,
+ * classes, labels and decisions; its architecture fields are set here.
+ * Progress on progress (may be NULL). Returns 0, SK_EINVAL (no examples,
+ * bad settings) or SK_ENOMEM, with a reason in err. */
+int sk__dtw_build(sk_model **out, sk_model_header *h, const sk__dataset *ds,
+                  int resample, int trim, float reject_q, FILE *progress, char *err,
+                  size_t errlen);
 
 /* Classify every sample of ds (no augmentation; clips resampled to the
  * model's window) with sk_model_infer, or the trainer's forward where

@@ -426,14 +426,18 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
         max_streams > SK_RECOGNIZER_MAX_STREAMS || gap > SK_RECOGNIZER_MAX_GAP ||
         cfg->max_bodies < 0)
         return SK_EINVAL;
-    /* Streaming: on request, for a tcn (the only architecture with a
-     * streaming form). Automatically when it computes exactly what the
-     * window inference does: per-frame normalisation (the features of a
-     * frame do not depend on its window) and a receptive field
-     * 1 + (k-1)(2^L - 1) within the window. */
+    /* Streaming: on request, for a tcn or dtw (the architectures with a
+     * streaming form). Automatically for dtw (matches may span up to twice
+     * a template, more than its window), and for a tcn when it computes
+     * exactly what the window inference does: per-frame normalisation (the
+     * features of a frame do not depend on its window) and a receptive
+     * field 1 + (k-1)(2^L - 1) within the window. */
     int streaming = cfg->streaming > 0;
-    if (streaming && (h->arch.arch != SK_ARCH_TCN || h->arch.pool != SK_POOL_LAST))
+    if (streaming && h->arch.arch != SK_ARCH_DTW &&
+        (h->arch.arch != SK_ARCH_TCN || h->arch.pool != SK_POOL_LAST))
         return SK_EINVAL;
+    if (cfg->streaming < 0 && h->arch.arch == SK_ARCH_DTW)
+        streaming = 1;
     if (cfg->streaming < 0 && h->arch.arch == SK_ARCH_TCN && h->features.frame_norm &&
         h->arch.pool == SK_POOL_LAST &&
         h->arch.layers < 20 &&

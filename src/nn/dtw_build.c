@@ -1,0 +1,297 @@
+/* Making a dtw model from recorded examples: the templates, then the
+ * temperature and the reject distance from how far each template lies from
+ * the others (no training run: src/nn/dtw.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/seterr.h"
+#include "dtw.h"
+#include "training.h"
+
+#ifndef SK_DTW_TRIM_PAD
+#define SK_DTW_TRIM_PAD 3 /* still frames kept before and after a gesture */
+#endif
+
+/* Where a template comes from: frames [first, first + n) of a clip. */
+typedef struct source {
+    int clip, first, n, label;
+} source;
+
+/* The frames of a recorded gesture between the first and the last frame
+ * whose fastest joint moves more than 15% of the recording's peak, with
+ * SK_DTW_TRIM_PAD frames around: the stillness before and after a take is
+ * not part of the gesture. */
+static void trim_still(const sk__clip *c, int njoints, int *first, int *n)
+{
+    *first = 0;
+    *n = c->nframes;
+    if (c->nframes < 3)
+        return;
+    float *speed = malloc((size_t)c->nframes * sizeof *speed), peak = 0;
+    if (!speed)
+        return;
+    speed[0] = 0;
+    for (int t = 1; t < c->nframes; t++) {
+        float v = 0;
+        for (int j = 0; j < njoints; j++) {
+            const sk_joint *a = &c->bodies[t].joints[j], *b = &c->bodies[t - 1].joints[j];
+            float dx = a->x - b->x, dy = a->y - b->y, dz = a->z - b->z;
+            float d = dx * dx + dy * dy + dz * dz;
+            if (isfinite(d) && d > v)
+                v = d;
+        }
+        speed[t] = sqrtf(v);
+        if (speed[t] > peak)
+            peak = speed[t];
+    }
+    int lo = -1, hi = -1;
+    for (int t = 1; t < c->nframes; t++)
+        if (speed[t] > 0.15f * peak) {
+            if (lo < 0)
+                lo = t - 1;
+            hi = t;
+        }
+    free(speed);
+    if (lo < 0 || peak <= 0)
+        return;
+    lo = lo - SK_DTW_TRIM_PAD < 0 ? 0 : lo - SK_DTW_TRIM_PAD;
+    hi = hi + SK_DTW_TRIM_PAD >= c->nframes ? c->nframes - 1 : hi + SK_DTW_TRIM_PAD;
+    if (hi - lo + 1 >= SK__DTW_MIN_LEN) {
+        *first = lo;
+        *n = hi - lo + 1;
+    }
+}
+
+/* Every template source of ds: a segmented clip whole (trimmed with trim),
+ * each labelled move (a run of one non-zero label) of a continuous take.
+ * *out malloc'ed. Returns the count, or -1 out of memory. */
+static int collect_sources(const sk__dataset *ds, int trim, source **out)
+{
+    const sk_joint_set *js = sk_joint_set_get(ds->joint_set);
+    int cap = 64, n = 0;
+    source *s = malloc((size_t)cap * sizeof *s);
+    if (!s)
+        return -1;
+    for (int i = 0; i < ds->nclips; i++) {
+        const sk__clip *c = &ds->clips[i];
+        for (int t = 0; t < c->nframes;) {
+            source src = {i, 0, c->nframes, c->label};
+            if (c->label >= 0) {
+                if (trim && js)
+                    trim_still(c, js->njoints, &src.first, &src.n);
+                t = c->nframes;
+            } else {
+                int e = t;
+                while (e < c->nframes && c->labels[e] == c->labels[t])
+                    e++;
+                src = (source){i, t, e - t, c->labels[t]};
+                t = e;
+                if (src.label == 0 || src.n < SK__DTW_MIN_LEN)
+                    continue; /* the null class has no templates */
+            }
+            if (n == cap) {
+                source *ns = realloc(s, (size_t)(cap *= 2) * sizeof *ns);
+                if (!ns) {
+                    free(s);
+                    return -1;
+                }
+                s = ns;
+            }
+            s[n++] = src;
+        }
+    }
+    *out = s;
+    return n;
+}
+
+/* Template n from src: its frames (resampled to Lmax when longer, or
+ * always with resample) through the model's features. */
+static int fill_template(sk_model *m, int n, const sk__dataset *ds, const source *src,
+                         int resample, sk_body *bodies, const sk_body **ptrs)
+{
+    const sk_model_config *a = &m->hdr.arch;
+    const sk_joint_set *js = sk_joint_set_get(ds->joint_set);
+    const sk__clip *c = &ds->clips[src->clip];
+    int len = src->n;
+    if (resample || len > a->window) {
+        sk__clip_resample(c->bodies + src->first, src->n, 0.0f, (float)(src->n - 1),
+                          js->njoints, 0.0f, NULL, bodies, a->window);
+        len = a->window;
+    } else {
+        memcpy(bodies, c->bodies + src->first, (size_t)len * sizeof *bodies);
+    }
+    for (int t = 0; t < len; t++)
+        ptrs[t] = &bodies[t];
+    float *tp = m->params + (size_t)n * sk__dtw_stride(a);
+    tp[0] = (float)src->label;
+    tp[1] = (float)len;
+    return sk_features_window(&m->hdr.features, ptrs, len, tp + SK__DTW_HEAD);
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The temperature that gives the templates' own classes the highest mean
+ * log-probability when each is matched against the others (of other
+ * subjects): the softmax of the class distances dk (n, K; INFINITY: no
+ * template of that class) at a geometric grid of temperatures around the
+ * median distance to the own class. */
+static float fit_temperature(const float *dk, const int *cls, int n, int K, float med)
+{
+    float base = med > 0 ? med : 1.0f, best_t = base;
+    double best = -INFINITY;
+    for (int i = -32; i <= 8; i++) {
+        float T = base * powf(2.0f, (float)i / 4.0f);
+        double ll = 0;
+        for (int a = 0; a < n; a++) {
+            const float *d = dk + (size_t)a * K;
+            if (isinf(d[cls[a]]))
+                continue;
+            double zmax = -d[cls[a]] / T, sum = 0;
+            for (int k = 0; k < K; k++)
+                if (!isinf(d[k]) && -d[k] / T > zmax)
+                    zmax = -d[k] / T;
+            for (int k = 0; k < K; k++)
+                if (!isinf(d[k]))
+                    sum += exp(-d[k] / T - zmax);
+            ll += -d[cls[a]] / T - zmax - log(sum);
+        }
+        if (ll > best) {
+            best = ll;
+            best_t = T;
+        }
+    }
+    return best_t;
+}
+
+/* Match every template against the others and set the temperature and the
+ * reject distance (the reject_q quantile of each template's distance to
+ * the nearest template of its class, other subjects only when there are
+ * several). */
+static int calibrate(sk_model *m, const sk__dataset *ds, const source *src,
+                     float reject_q, FILE *progress)
+{
+    const sk_model_config *a = &m->hdr.arch;
+    int N = a->hidden, K = a->classes;
+    size_t stride = sk__dtw_stride(a);
+    int subjects = 0;
+    for (int i = 1; i < ds->nclips; i++)
+        subjects |= ds->clips[i].subject != ds->clips[0].subject;
+    struct sk__dtw_state *st = NULL;
+    float *dist = malloc((size_t)N * sizeof *dist);
+    float *dk = malloc((size_t)N * K * sizeof *dk);
+    float *same = malloc((size_t)N * sizeof *same);
+    int *cls = malloc((size_t)N * sizeof *cls);
+    int rc = SK_ENOMEM;
+    if (!dist || !dk || !same || !cls || (rc = sk__dtw_state_new(&st, a)) != 0)
+        goto done;
+    int nsame = 0;
+    for (int i = 0; i < N; i++) {
+        const float *tp = m->params + (size_t)i * stride;
+        cls[i] = (int)tp[0];
+        sk__dtw_state_reset(st);
+        for (int t = 0; t < (int)tp[1]; t++)
+            sk__dtw_step(m, st, tp + SK__DTW_HEAD + (size_t)t * a->input, dist, NULL);
+        float *d = dk + (size_t)i * K;
+        for (int k = 0; k < K; k++)
+            d[k] = INFINITY;
+        int si = ds->clips[src[i].clip].subject;
+        for (int j = 0; j < N; j++) {
+            int cj = (int)m->params[(size_t)j * stride];
+            if (j == i || (subjects && ds->clips[src[j].clip].subject == si))
+                continue;
+            if (dist[j] < d[cj])
+                d[cj] = dist[j];
+        }
+        if (!isinf(d[cls[i]]))
+            same[nsame++] = d[cls[i]];
+    }
+    float *tail = m->params + (size_t)N * stride;
+    if (nsame == 0) { /* one template per class: nothing to compare */
+        tail[0] = 1.0f;
+        tail[1] = 1.0f;
+        rc = 0;
+        goto done;
+    }
+    qsort(same, (size_t)nsame, sizeof *same, cmp_float);
+    float med = same[nsame / 2];
+    int q = (int)floorf(reject_q * (float)(nsame - 1) + 0.5f);
+    tail[0] = fit_temperature(dk, cls, N, K, med);
+    tail[1] = same[q < 0 ? 0 : q >= nsame ? nsame - 1 : q];
+    if (progress)
+        fprintf(progress,
+                "dtw: distance to the nearest template of the same class%s: median %.3f, "
+                "%.0f%% quantile %.3f (the reject distance); temperature %.4f\n",
+                subjects ? " (other subjects)" : "", (double)med, 100.0 * reject_q,
+                (double)tail[1], (double)tail[0]);
+    rc = 0;
+done:
+    sk__dtw_state_free(st);
+    free(dist);
+    free(dk);
+    free(same);
+    free(cls);
+    return rc;
+}
+
+int sk__dtw_build(sk_model **out, sk_model_header *h, const sk__dataset *ds,
+                  int resample, int trim, float reject_q, FILE *progress, char *err,
+                  size_t errlen)
+{
+    *out = NULL;
+    source *src = NULL;
+    int n = collect_sources(ds, trim, &src);
+    if (n < 0)
+        return SK_ENOMEM;
+    if (n == 0) {
+        free(src);
+        sk__seterr(err, errlen, "no examples to make templates of");
+        return SK_EINVAL;
+    }
+    h->arch.arch = SK_ARCH_DTW;
+    h->arch.hidden = n;
+    h->arch.layers = 1;
+    h->arch.kernel = 0;
+    h->arch.pool = SK_POOL_LAST;
+    sk_model *m = NULL;
+    int rc = sk_model_create(&m, h, 0);
+    sk_body *bodies = malloc((size_t)h->arch.window * sizeof *bodies);
+    const sk_body **ptrs = malloc((size_t)h->arch.window * sizeof *ptrs);
+    if (rc || !bodies || !ptrs) {
+        sk__seterr(err, errlen, rc == SK_EINVAL ? "invalid dtw model settings" : "out of memory");
+        rc = rc ? rc : SK_ENOMEM;
+        goto done;
+    }
+    int count[SK_MAX_CLASSES] = {0};
+    for (int i = 0; i < n && rc == 0; i++) {
+        rc = fill_template(m, i, ds, &src[i], resample, bodies, ptrs);
+        count[src[i].label]++;
+    }
+    if (rc) {
+        sk__seterr(err, errlen, "features of a template failed");
+        goto done;
+    }
+    if (progress) {
+        fprintf(progress, "dtw: %d templates of at most %d frames:", n, h->arch.window);
+        for (int k = 0; k < h->arch.classes; k++)
+            if (count[k])
+                fprintf(progress, " %s %d,", h->labels[k], count[k]);
+        fprintf(progress, "\n");
+    }
+    if ((rc = calibrate(m, ds, src, reject_q, progress)) != 0) {
+        sk__seterr(err, errlen, "out of memory");
+        goto done;
+    }
+    *out = m;
+    m = NULL;
+done:
+    sk_model_destroy(m);
+    free(bodies);
+    free(ptrs);
+    free(src);
+    return rc;
+}
