@@ -146,9 +146,9 @@ int sk_cmd_train(int argc, char **argv)
                *pool_name = "last";
     int hidden = -1, layers = -1, kernel = 3, window = -1, epochs = 60, batch = 16,
         threads = 2, patience = 20, ensemble = -1, skip_onset = 0, skip_after = 0, lead = 0,
-        stride = 1, frame_norm = 0, retarget = 0, root_motion = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0;
+        stride = 1, frame_norm = 0, retarget = 0, root_motion = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0, no_velocity = -1;
     double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99,
-           label_smoothing = 0.0, reject_q = 0.9;
+           label_smoothing = 0.0, reject_q = 0.9, temperature = 0.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -173,6 +173,10 @@ int sk_cmd_train(int argc, char **argv)
         }
         if (!strcmp(a, "--no-rotate")) {
             no_rotate = 1;
+            continue;
+        }
+        if (!strcmp(a, "--no-velocity") || !strcmp(a, "--velocity")) {
+            no_velocity = a[2] == 'n' ? 1 : 0;
             continue;
         }
         if (i + 1 >= argc)
@@ -243,6 +247,8 @@ int sk_cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--label-smoothing"))
             bad = cli_parse_double(v, &label_smoothing) ||
                   !(label_smoothing >= 0.0 && label_smoothing < 1.0);
+        else if (!strcmp(a, "--temperature"))
+            bad = cli_parse_double(v, &temperature) || !(temperature > 0.0 && temperature < 1e6);
         else if (!strcmp(a, "--reject-quantile"))
             bad = cli_parse_double(v, &reject_q) || !(reject_q >= 0.0 && reject_q <= 1.0);
         else if (!strcmp(a, "--ema"))
@@ -372,6 +378,10 @@ int sk_cmd_train(int argc, char **argv)
     h.features.fps = (float)(train.fps > 0 ? train.fps : 30.0);
     if (no_rotate)
         h.features.rotate = 0;
+    if (no_velocity < 0) /* dtw on live moves: positions match better */
+        no_velocity = arch == SK_ARCH_DTW && format != SK_FORMAT_MSR;
+    if (no_velocity)
+        h.features.velocity = 0;
     h.features.frame_norm = frame_norm;
     h.features.retarget = retarget;
     h.features.root_motion = root_motion;
@@ -407,6 +417,8 @@ int sk_cmd_train(int argc, char **argv)
             fprintf(stderr, "skelact train: dtw: %s\n", err);
             goto done;
         }
+        if (temperature > 0) /* the user's, not the fitted one */
+            sk_model_params(m)[sk_model_nparams(m) - 2] = (float)temperature;
         ensemble = 0;
     }
     for (int e = 0; e < ensemble; e++) {

@@ -9,6 +9,9 @@
 #include "dtw.h"
 #include "training.h"
 
+#ifndef SK_DTW_SHARPNESS
+#define SK_DTW_SHARPNESS 16.0f /* median distance / temperature, null class */
+#endif
 #ifndef SK_DTW_TRIM_PAD
 #define SK_DTW_TRIM_PAD 3 /* still frames kept before and after a gesture */
 #endif
@@ -18,21 +21,30 @@ typedef struct source {
     int clip, first, n, label;
 } source;
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
 /* The frames of a recorded gesture between the first and the last frame
- * whose fastest joint moves more than 15% of the recording's peak, with
- * SK_DTW_TRIM_PAD frames around: the stillness before and after a take is
- * not part of the gesture. */
+ * whose motion (the fastest joint's speed, averaged over 5 frames) rises
+ * 20% of the way from the recording's stillness (its 10th percentile, the
+ * sensor's noise) to its peak, with SK_DTW_TRIM_PAD frames around: the
+ * stillness before and after a take is not part of the gesture. */
 static void trim_still(const sk__clip *c, int njoints, int *first, int *n)
 {
     *first = 0;
     *n = c->nframes;
-    if (c->nframes < 3)
+    int T = c->nframes;
+    if (T < 8)
         return;
-    float *speed = malloc((size_t)c->nframes * sizeof *speed), peak = 0;
+    float *speed = malloc((size_t)T * 3 * sizeof *speed);
     if (!speed)
         return;
+    float *smooth = speed + T, *sorted = speed + 2 * T;
     speed[0] = 0;
-    for (int t = 1; t < c->nframes; t++) {
+    for (int t = 1; t < T; t++) {
         float v = 0;
         for (int j = 0; j < njoints; j++) {
             const sk_joint *a = &c->bodies[t].joints[j], *b = &c->bodies[t - 1].joints[j];
@@ -42,21 +54,30 @@ static void trim_still(const sk__clip *c, int njoints, int *first, int *n)
                 v = d;
         }
         speed[t] = sqrtf(v);
-        if (speed[t] > peak)
-            peak = speed[t];
     }
+    speed[0] = speed[1];
+    for (int t = 0; t < T; t++) {
+        int lo = t < 2 ? 0 : t - 2, hi = t + 2 >= T ? T - 1 : t + 2;
+        float sum = 0;
+        for (int k = lo; k <= hi; k++)
+            sum += speed[k];
+        smooth[t] = sorted[t] = sum / (float)(hi - lo + 1);
+    }
+    qsort(sorted, (size_t)T, sizeof *sorted, cmp_float);
+    float still = sorted[T / 10], peak = sorted[T - 1];
+    float thr = still + 0.2f * (peak - still);
     int lo = -1, hi = -1;
-    for (int t = 1; t < c->nframes; t++)
-        if (speed[t] > 0.15f * peak) {
+    for (int t = 0; t < T; t++)
+        if (smooth[t] > thr) {
             if (lo < 0)
-                lo = t - 1;
+                lo = t;
             hi = t;
         }
     free(speed);
-    if (lo < 0 || peak <= 0)
+    if (lo < 0 || !(peak > still))
         return;
     lo = lo - SK_DTW_TRIM_PAD < 0 ? 0 : lo - SK_DTW_TRIM_PAD;
-    hi = hi + SK_DTW_TRIM_PAD >= c->nframes ? c->nframes - 1 : hi + SK_DTW_TRIM_PAD;
+    hi = hi + SK_DTW_TRIM_PAD >= T ? T - 1 : hi + SK_DTW_TRIM_PAD;
     if (hi - lo + 1 >= SK__DTW_MIN_LEN) {
         *first = lo;
         *n = hi - lo + 1;
@@ -129,12 +150,6 @@ static int fill_template(sk_model *m, int n, const sk__dataset *ds, const source
     return sk_features_window(&m->hdr.features, ptrs, len, tp + SK__DTW_HEAD);
 }
 
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
 /* The temperature that gives the templates' own classes the highest mean
  * log-probability when each is matched against the others (of other
  * subjects): the softmax of the class distances dk (n, K; INFINITY: no
@@ -185,11 +200,12 @@ static int calibrate(sk_model *m, const sk__dataset *ds, const source *src,
     float *dist = malloc((size_t)N * sizeof *dist);
     float *dk = malloc((size_t)N * K * sizeof *dk);
     float *same = malloc((size_t)N * sizeof *same);
+    float *other = malloc((size_t)N * sizeof *other);
     int *cls = malloc((size_t)N * sizeof *cls);
     int rc = SK_ENOMEM;
-    if (!dist || !dk || !same || !cls || (rc = sk__dtw_state_new(&st, a)) != 0)
+    if (!dist || !dk || !same || !other || !cls || (rc = sk__dtw_state_new(&st, a)) != 0)
         goto done;
-    int nsame = 0;
+    int nsame = 0, nother = 0;
     for (int i = 0; i < N; i++) {
         const float *tp = m->params + (size_t)i * stride;
         cls[i] = (int)tp[0];
@@ -209,6 +225,12 @@ static int calibrate(sk_model *m, const sk__dataset *ds, const source *src,
         }
         if (!isinf(d[cls[i]]))
             same[nsame++] = d[cls[i]];
+        float o = INFINITY;
+        for (int k = 0; k < K; k++)
+            if (k != cls[i] && d[k] < o)
+                o = d[k];
+        if (!isinf(o))
+            other[nother++] = o;
     }
     float *tail = m->params + (size_t)N * stride;
     if (nsame == 0) { /* one template per class: nothing to compare */
@@ -218,22 +240,46 @@ static int calibrate(sk_model *m, const sk__dataset *ds, const source *src,
         goto done;
     }
     qsort(same, (size_t)nsame, sizeof *same, cmp_float);
-    float med = same[nsame / 2];
+    float med = same[nsame / 2], med_other = INFINITY;
+    if (nother > 0) {
+        qsort(other, (size_t)nother, sizeof *other, cmp_float);
+        med_other = other[nother / 2];
+    }
     int q = (int)floorf(reject_q * (float)(nsame - 1) + 0.5f);
-    tail[0] = fit_temperature(dk, cls, N, K, med);
+    /* With a class that has no templates (the null class), the decision is
+     * also whether anything matched at all: the fitted temperature, 2-3x
+     * the median / 16 on PRECOG, is too soft for the decision threshold
+     * there (models/README.md, dtw). */
+    int null_class = 0;
+    for (int k = 0; k < K; k++) {
+        int has = 0;
+        for (int i = 0; i < N; i++)
+            has |= cls[i] == k;
+        null_class |= !has;
+    }
+    tail[0] = null_class ? med / SK_DTW_SHARPNESS : fit_temperature(dk, cls, N, K, med);
     tail[1] = same[q < 0 ? 0 : q >= nsame ? nsame - 1 : q];
+    /* A few consistent examples of each gesture lie much closer to each
+     * other than a new performance will: accept, at least, what is nearer
+     * than halfway from the typical distance within a class to the typical
+     * one to the nearest other class. */
+    if (!isinf(med_other) && 0.5f * (med + med_other) > tail[1])
+        tail[1] = 0.5f * (med + med_other);
     if (progress)
         fprintf(progress,
-                "dtw: distance to the nearest template of the same class%s: median %.3f, "
-                "%.0f%% quantile %.3f (the reject distance); temperature %.4f\n",
+                "dtw: distance to the nearest template%s: of the same class median %.3f, "
+                "%.0f%% quantile %.3f; of another class median %.3f; reject distance %.3f; "
+                "temperature %.4f (%s)\n",
                 subjects ? " (other subjects)" : "", (double)med, 100.0 * reject_q,
-                (double)tail[1], (double)tail[0]);
+                (double)same[q < 0 ? 0 : q >= nsame ? nsame - 1 : q], (double)med_other,
+                (double)tail[1], (double)tail[0], null_class ? "median / 16" : "fitted");
     rc = 0;
 done:
     sk__dtw_state_free(st);
     free(dist);
     free(dk);
     free(same);
+    free(other);
     free(cls);
     return rc;
 }
