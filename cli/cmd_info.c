@@ -18,9 +18,10 @@ static const char *on_off(int v)
     return v ? "on" : "off";
 }
 
-static void print_text(const char *path, long long size, const sk_model_header *h,
-                       size_t nparams)
+static void print_text(const char *path, long long size, const sk_model *m)
 {
+    const sk_model_header *h = sk_model_header_get(m);
+    size_t nparams = sk_model_nparams(m);
     const sk_model_config *a = &h->arch;
     const sk_joint_set *js = sk_joint_set_get(h->features.joint_set);
     printf("file:          %s (%lld bytes)\n", path, size);
@@ -34,11 +35,23 @@ static void print_text(const char *path, long long size, const sk_model_header *
             printf("%s%ld", l ? ", " : " ", 1L << l);
         printf("\n");
     }
-    printf("head:          %s\n", a->pool == SK_POOL_MEAN
-                                         ? "mean of the top layer over the window (pool mean)"
-                                         : a->arch == SK_ARCH_BIGRU
-                                               ? "each direction's final state (pool last)"
-                                               : "the top layer's last step (pool last)");
+    sk_dtw_summary d;
+    memset(&d, 0, sizeof d);
+    if (sk_model_dtw_summary(m, &d) == 0) {
+        printf("templates:     %d of %d to %d frames:", d.templates, d.min_len, d.max_len);
+        for (int k = 0, first = 1; k < a->classes; k++)
+            if (d.per_class[k]) {
+                printf("%s %s %d", first ? "" : ",", h->labels[k], d.per_class[k]);
+                first = 0;
+            }
+        printf("\nmatching:      temperature %g, reject distance %g\n",
+               (double)d.temperature, (double)d.reject);
+    } else {
+        printf("head:          %s\n",
+               a->pool == SK_POOL_MEAN    ? "mean of the top layer over the window (pool mean)"
+               : a->arch == SK_ARCH_BIGRU ? "each direction's final state (pool last)"
+                                          : "the top layer's last step (pool last)");
+    }
     printf("parameters:    %zu (%zu bytes of float32)\n", nparams, nparams * 4);
     printf("window:        %d frames (%.2f s at %g fps)\n", a->window,
            a->window / (double)h->features.fps, (double)h->features.fps);
@@ -55,12 +68,14 @@ static void print_text(const char *path, long long size, const sk_model_header *
            h->post.refractory);
     printf("labels:        %d\n", h->nlabels);
     for (int i = 0; i < h->nlabels; i++)
-        printf("  %3d  %s%s\n", i, h->labels[i], i == 0 ? "  (null class)" : "");
+        printf("  %3d  %s%s\n", i, h->labels[i],
+               i == 0 && !(d.templates && d.per_class[0]) ? "  (null class)" : "");
 }
 
-static void print_json(const char *path, long long size, const sk_model_header *h,
-                       size_t nparams)
+static void print_json(const char *path, long long size, const sk_model *m)
 {
+    const sk_model_header *h = sk_model_header_get(m);
+    size_t nparams = sk_model_nparams(m);
     const sk_model_config *a = &h->arch;
     const sk_joint_set *js = sk_joint_set_get(h->features.joint_set);
     printf("{\"file\":");
@@ -89,7 +104,17 @@ static void print_json(const char *path, long long size, const sk_model_header *
             putchar(',');
         cli_json_string(stdout, h->labels[i]);
     }
-    printf("]}\n");
+    printf("]");
+    sk_dtw_summary d;
+    if (sk_model_dtw_summary(m, &d) == 0) {
+        printf(",\"dtw\":{\"templates\":%d,\"min_len\":%d,\"max_len\":%d,"
+               "\"temperature\":%.9g,\"reject\":%.9g,\"per_class\":[",
+               d.templates, d.min_len, d.max_len, (double)d.temperature, (double)d.reject);
+        for (int k = 0; k < a->classes; k++)
+            printf("%s%d", k ? "," : "", d.per_class[k]);
+        printf("]}");
+    }
+    printf("}\n");
 }
 
 int sk_cmd_info(int argc, char **argv)
@@ -121,11 +146,10 @@ int sk_cmd_info(int argc, char **argv)
         return cli_usage_error("info", "%s", err);
     struct stat st;
     long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
-    const sk_model_header *h = sk_model_header_get(m);
     if (json)
-        print_json(path, size, h, sk_model_nparams(m));
+        print_json(path, size, m);
     else
-        print_text(path, size, h, sk_model_nparams(m));
+        print_text(path, size, m);
     sk_model_destroy(m);
     return 0;
 }

@@ -10,6 +10,10 @@
  *   tcn   L causal 1-D convolutions of H channels, kernel k, dilation 2^l for
  *         layer l (1, 2, 4, 8, ...), each followed by ReLU; from layer 1 on a
  *         residual connection adds the layer's input. The last step -> dense (K).
+ *   dtw   no layers: N recorded examples ("templates", hidden = N) of at
+ *         most W frames each, matched against the recent frames by
+ *         dynamic time warping (src/nn/dtw.h); the class distances -> K.
+ *         Made from examples by `skelact train --arch dtw`, no training run.
  *   bigru L stacked bidirectional GRU layers (PyTorch's bidirectional=True):
  *         per layer, H units read the window forwards and H more read it
  *         backwards; the layer's output at step t is [h_fwd(t), h_bwd(t)]
@@ -58,7 +62,7 @@ enum {
     SK_ARCH_GRU = 1,
     SK_ARCH_LSTM = 2,
     SK_ARCH_TCN = 3,
-    SK_ARCH_DTW = 4, /* nearest-neighbour DTW (later issue) */
+    SK_ARCH_DTW = 4, /* nearest recorded examples by dynamic time warping */
     SK_ARCH_BIGRU = 5,
 };
 /* "gru", "lstm", "tcn", "dtw", "bigru" <-> id; -1 / NULL if unknown. */
@@ -195,6 +199,17 @@ double sk_model_infer_macs(const sk_model *m);
  * second: independent fused multiply-adds of the widest vector set this CPU
  * runs, for about `seconds`. For "x of the arithmetic limit". */
 double sk_infer_peak_flops(double seconds);
+
+/* What a dtw model holds (for `skelact info`). */
+typedef struct sk_dtw_summary {
+    int templates;                  /* N */
+    int per_class[SK_MAX_CLASSES];  /* templates of each class */
+    int min_len, max_len;           /* frames of the shortest, longest */
+    float temperature;              /* class distances / T -> softmax */
+    float reject;                   /* distance of a class without templates */
+} sk_dtw_summary;
+/* Fill out for dtw model m. Returns 0, or SK_EINVAL (NULL, not dtw). */
+int sk_model_dtw_summary(const sk_model *m, sk_dtw_summary *out);
 
 /* ---- features (src/nn/features.c) -------------------------------------
  * One definition of a model's input, used by training and live recognition

@@ -291,3 +291,24 @@ int sk__dtw_infer(sk_model *m, const float *x, float *probs)
     }
     return 0;
 }
+
+int sk_model_dtw_summary(const sk_model *m, sk_dtw_summary *out)
+{
+    if (!m || !out || m->hdr.arch.arch != SK_ARCH_DTW)
+        return SK_EINVAL;
+    const sk_model_config *a = &m->hdr.arch;
+    size_t stride = sk__dtw_stride(a);
+    memset(out, 0, sizeof *out);
+    out->templates = a->hidden;
+    out->min_len = a->window;
+    for (int n = 0; n < a->hidden; n++) {
+        const float *tp = m->params + (size_t)n * stride;
+        int len = (int)tp[1];
+        out->per_class[(int)tp[0]]++;
+        out->min_len = len < out->min_len ? len : out->min_len;
+        out->max_len = len > out->max_len ? len : out->max_len;
+    }
+    out->temperature = m->params[(size_t)a->hidden * stride];
+    out->reject = m->params[(size_t)a->hidden * stride + 1];
+    return 0;
+}

@@ -72,6 +72,9 @@ struct sk_recognizer {
     int W, C, K;
     int streaming;        /* 1: one sk_model_stream_step per frame */
     int ring_len;         /* poses kept per body: W (window), 2 (streaming) */
+    int warmup;           /* frames of a body before its first decision: W,
+                             or 1 for dtw (it reports the null class itself
+                             until a template can have matched) */
     sk_feature_config fc;
     float smooth, threshold;
     int min_frames, refractory, rearm, decide_every, gap_frames;
@@ -364,7 +367,7 @@ static void body_frame(sk_recognizer *r, rstream *s, rbody *b, const sk_body *po
     ring_push(r, b, pose);
     if (r->streaming && stream_step(r, b) != 0)
         return;
-    int64_t full = b->filled - r->W; /* decisions from 0 on */
+    int64_t full = b->filled - r->warmup; /* decisions from 0 on */
     if (full < 0 || full % r->decide_every)
         return;
     if (r->streaming) {
@@ -455,6 +458,7 @@ int sk_recognizer_create(sk_recognizer **out, sk_model *m,
     r->W = h->arch.window;
     r->streaming = streaming;
     r->ring_len = streaming ? 2 : r->W;
+    r->warmup = streaming && h->arch.arch == SK_ARCH_DTW ? 1 : r->W;
     r->C = D;
     r->K = h->arch.classes;
     r->fc = h->features;
