@@ -9,7 +9,8 @@
  * header and weights taken from the input is built and loaded, so inference
  * runs on many shapes (tcn dilations beyond the window, one-unit layers...)
  * and both heads (bit 0x40 of the features byte: a pooled head, format
- * 2.0). */
+ * 2.0); a first byte of 4 mod 8 makes a dtw model, its templates' classes
+ * and lengths mostly valid so that matching runs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -71,6 +72,9 @@ static void try_recipe(const uint8_t *d, size_t n)
         return;
     sk_model_config c;
     c.arch = d[0] % 4 == 3 ? SK_ARCH_BIGRU : 1 + d[0] % 4; /* gru lstm tcn bigru */
+    int dtw = d[0] % 8 == 4; /* dtw instead of gru */
+    if (dtw)
+        c.arch = SK_ARCH_DTW;
     c.input = 1 + (d[1] | d[2] << 8) % 150;
     c.hidden = 1 + d[3] % 24;
     c.layers = 1 + d[4] % 16;
@@ -78,6 +82,12 @@ static void try_recipe(const uint8_t *d, size_t n)
     c.window = 1 + d[6] % 100;
     c.kernel = c.arch == SK_ARCH_TCN ? 1 + d[7] % 16 : d[7] % 17;
     c.pool = (d[9] & 0x40) ? SK_POOL_MEAN : SK_POOL_LAST; /* 2.0 file */
+    if (dtw) { /* one layer, no kernel, last step, 2+ frames */
+        c.layers = 1;
+        c.kernel = 0;
+        c.pool = SK_POOL_LAST;
+        c.window = 2 + d[6] % 99;
+    }
     size_t fields = c.pool == SK_POOL_LAST ? 72 : 76;
     size_t np = sk_model_param_count(&c);
     /* About params * W multiply-adds per window: keep each run quick. */
@@ -95,7 +105,7 @@ static void try_recipe(const uint8_t *d, size_t n)
     for (int i = 0; i < 7; i++)
         put32(f + 4 * i, (uint32_t)v[i]);
     put32(f + 28, 1 + (d[8] & 1));
-    put32(f + 32, d[9] & 0xf);
+    put32(f + 32, (d[9] & 0xf) | (dtw ? 0x10 : 0)); /* dtw: per-frame features */
     float fps = 30.0f, smooth = (float)(d[10] % 101) / 100.0f, thr = 0.5f;
     memcpy(f + 36, &fps, 4); /* little-endian hosts only: fine for fuzzing */
     memcpy(f + 40, &smooth, 4);
@@ -115,6 +125,18 @@ static void try_recipe(const uint8_t *d, size_t n)
     for (size_t i = 0; i < np; i++) {
         float x = n > 12 ? (float)d[12 + i % (n - 12)] / 32.0f - 4.0f : 0.0f;
         memcpy(w + 4 * i, &x, 4);
+    }
+    if (dtw) { /* mostly valid templates: class and length from the input */
+        size_t stride = 2 + (size_t)c.window * c.input;
+        for (int t = 0; t < c.hidden; t++) {
+            float cls = (float)(d[(12 + t) % n] % c.classes);
+            float len = (float)(2 + d[(13 + t) % n] % (c.window - 1));
+            memcpy(w + 4 * (t * stride), &cls, 4);
+            memcpy(w + 4 * (t * stride + 1), &len, 4);
+        }
+        float one = d[11] & 1 ? 1.0f : 0.05f;
+        memcpy(w + 4 * (c.hidden * stride), &one, 4);
+        memcpy(w + 4 * (c.hidden * stride + 1), &one, 4);
     }
     uint32_t crc = sk_crc32(0, b, len - 4);
     put32(b + len - 4, crc);
