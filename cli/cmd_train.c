@@ -17,7 +17,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: skelact train --data DIR --format precog|msr --subjects LIST\n"
-        "                     [--val-subjects LIST] --arch gru|lstm|tcn|bigru --out M\n"
+        "                     [--val-subjects LIST] --arch gru|lstm|tcn|bigru|dtw --out M\n"
+        "       skelact train --data DIR --format gestures [--arch dtw] --out M\n"
         "  [--hidden H] [--layers L] [--kernel K] [--window W] [--pool last|mean]\n"
         "  [--epochs N] [--batch B] [--lr X] [--weight-decay X] [--dropout X]\n"
         "  [--clip X] [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
@@ -26,7 +27,8 @@ static void usage(FILE *out)
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
         "  [--retarget] [--root-motion]\n"
         "  [--frame-norm] [--smooth A] [--threshold P] [--min-frames N]\n"
-        "  [--refractory N]\n"
+        "  [--refractory N] [--velocity | --no-velocity]\n"
+        "  dtw: [--window W] [--reject-quantile Q] [--temperature T]\n"
         "Defaults: gru, hidden 128, layers 2, window 32 (msr) / 30, pool last,\n"
         "epochs 60 (precog without --arch: the streaming tcn, hidden 64, layers\n"
         "4, window 31, --frame-norm, refractory 30, --ensemble 3: models/README.md\n"
@@ -67,7 +69,23 @@ static void usage(FILE *out)
         "--arch bigru: bidirectional GRU layers (H units each way; for\n"
         "segmented clips such as msr: no streaming form).\n"
         "Progress on stderr each epoch; with --val-subjects the best-validation\n"
-        "model is written, without it the last one.\n");
+        "model is written, without it the last one.\n"
+        "--arch dtw: no training run. Every example becomes a template (a\n"
+        "segmented clip whole, each labelled move of a continuous take; at most\n"
+        "W frames, longer ones resampled: window 60, or 32 for msr, whose clips\n"
+        "are resampled to it as eval does), matched live against the recent\n"
+        "frames by dynamic time warping at 0.5x-2x its speed. Distances become\n"
+        "probabilities with a temperature (--temperature overrides it) and a\n"
+        "reject distance for the null class: the Q quantile (default 0.9) of\n"
+        "each template's distance to the nearest of its class (other subjects\n"
+        "only when there are several), at least halfway to the typical distance\n"
+        "to another class. Features without velocities unless --velocity (with\n"
+        "them for msr). --format gestures: DIR/GESTURE/FILE, a folder per\n"
+        "gesture named as its label, each file one recorded example (skrec,\n"
+        "text lines, PRECOG or MSR files), still frames before and after the\n"
+        "motion trimmed; the labels are 'none' (null) and the folders' names.\n"
+        "--velocity / --no-velocity switch the velocity features (default on,\n"
+        "off for dtw but msr).\n");
 }
 
 /* "rotate=20,scale=0.1,..." into a. */

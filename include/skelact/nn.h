@@ -288,8 +288,12 @@ typedef struct sk_model_stream sk_model_stream;
  * before any thread steps a stream with m, and call sk_model_infer_sync
  * after changing m's weights in place (it packs them again). A model no
  * stream was created for steps correctly but several times slower, reading
- * its parameters directly. The state starts reset. Returns 0, SK_EINVAL
- * (NULL), SK_EUNSUPPORTED (not a tcn, or a pooled head: pool not
+ * its parameters directly. The state starts reset. A dtw model's stream
+ * is its matching state instead (every template's best path ending at the
+ * latest frame; src/nn/dtw.h): a step costs the templates' total frames
+ * times C multiply-adds, and sk_model_infer on a window equals a stream
+ * stepped over its W frames from a reset. Returns 0, SK_EINVAL (NULL),
+ * SK_EUNSUPPORTED (not a tcn or dtw, or a pooled head: pool not
  * SK_POOL_LAST) or SK_ENOMEM. */
 int sk_model_stream_create(sk_model_stream **out, const sk_model *m);
 /* Free; NULL is fine. */
