@@ -95,7 +95,7 @@ static void test_create_rejects(void)
         CHECK(m == NULL);                              \
     } while (0)
     REJECT(bad.arch.arch = 0);
-    REJECT(bad.arch.arch = SK_ARCH_DTW);
+    REJECT(bad.arch.arch = SK_ARCH_DTW); /* 2 layers, window features */
     REJECT(bad.arch.input = 0);
     REJECT(bad.arch.hidden = -3);
     REJECT(bad.arch.layers = 17);
@@ -428,7 +428,8 @@ static void test_inconsistent(void)
         expect_reject(c, len, want, #stmt); \
     } while (0)
     EDIT(wr32(c + F + 0, 9), "architecture");
-    EDIT(wr32(c + F + 0, SK_ARCH_DTW), "architecture");
+    /* a network's file relabelled dtw: its layers and features do not fit */
+    EDIT(wr32(c + F + 0, SK_ARCH_DTW), "a dtw model has 1 layer");
     EDIT(wr32(c + F + 0, SK_ARCH_LSTM), "parameters stored");
     EDIT(wr32(c + F + 4, 7), "parameters stored");
     EDIT(wr32(c + F + 8, 0), "hidden");
