@@ -165,50 +165,6 @@ static int load_msr(sk__dataset *ds, const char *dir, const unsigned char *subje
     return rc;
 }
 
-static int load_precog(sk__dataset *ds, const char *dir,
-                       const unsigned char *subjects, char *err, size_t errlen)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        sk__seterr(err, errlen, "%s: %s", dir, strerror(errno));
-        return SK_EIO;
-    }
-    ds->nlabels = 9;
-    for (int k = 0; k < 9; k++)
-        snprintf(ds->labels[k], SK_LABEL_LEN, "%s", precog_labels[k]);
-    char **names = NULL;
-    int n = 0, rc = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL && n < SK_DATASET_MAX_FILES) {
-        int r, s, used = 0;
-        if (sscanf(de->d_name, "Seq%d_%d.csv%n", &r, &s, &used) != 2 ||
-            de->d_name[used] || s < 1 || s >= SK_MAX_SUBJECTS || !subjects[s])
-            continue;
-        char **nn = realloc(names, (size_t)(n + 1) * sizeof *nn);
-        if (!nn || !(nn[n] = strdup(de->d_name))) {
-            if (nn)
-                names = nn;
-            rc = SK_ENOMEM;
-            break;
-        }
-        names = nn;
-        n++;
-    }
-    closedir(d);
-    if (rc == 0 && n > 0) {
-        qsort(names, (size_t)n, sizeof *names, cmp_names); /* readdir order varies */
-        for (int i = 0; i < n && rc == 0; i++) {
-            int r, s;
-            sscanf(names[i], "Seq%d_%d.csv", &r, &s);
-            rc = add_take(ds, &cap, dir, names[i], SK_FORMAT_PRECOG, s, -1, err, errlen);
-        }
-    }
-    for (int i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    return rc;
-}
-
 /* Sorted names of dir's entries that are folders (dirs 1) or regular files
  * (dirs 0), hidden ones left out. Returns the count or -1 (errno set). */
 static int list_entries(const char *dir, int dirs, char ***out)
@@ -252,6 +208,29 @@ static void free_names(char **names, int n)
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
+}
+
+static int load_precog(sk__dataset *ds, const char *dir,
+                       const unsigned char *subjects, char *err, size_t errlen)
+{
+    char **names = NULL;
+    int n = list_entries(dir, 0, &names), rc = 0, cap = 0;
+    if (n < 0) {
+        sk__seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        return errno == ENOMEM ? SK_ENOMEM : SK_EIO;
+    }
+    ds->nlabels = 9;
+    for (int k = 0; k < 9; k++)
+        snprintf(ds->labels[k], SK_LABEL_LEN, "%s", precog_labels[k]);
+    for (int i = 0; i < n && rc == 0; i++) { /* sorted: readdir order varies */
+        int r, s, used = 0;
+        if (sscanf(names[i], "Seq%d_%d.csv%n", &r, &s, &used) != 2 || names[i][used] ||
+            s < 1 || s >= SK_MAX_SUBJECTS || !subjects[s])
+            continue;
+        rc = add_take(ds, &cap, dir, names[i], SK_FORMAT_PRECOG, s, -1, err, errlen);
+    }
+    free_names(names, n);
+    return rc;
 }
 
 /* dir/GESTURE/FILE: each folder a gesture (its name the label, in sorted
