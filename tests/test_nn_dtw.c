@@ -75,7 +75,7 @@ static void add_example(sk__dataset *ds, int g, int n, int still, sk_rng *r)
     snprintf(c->name, sizeof c->name, "g%d_%d", g, ds->nclips);
 }
 
-static sk_model *build(void)
+static sk_model *build_n(int per_class)
 {
     static sk__clip clips[16];
     sk__dataset ds;
@@ -92,8 +92,8 @@ static sk_model *build(void)
     sk_rng_seed(&r, 11);
     const int lengths[3] = {26, 30, 35};
     for (int g = 1; g <= 3; g++)
-        for (int e = 0; e < 3; e++)
-            add_example(&ds, g, lengths[e], 12, &r);
+        for (int e = 0; e < per_class; e++)
+            add_example(&ds, g, lengths[per_class == 1 ? 1 : e], 12, &r);
     sk_model_header h;
     memset(&h, 0, sizeof h);
     sk_feature_config_default(&h.features, SK_JOINTSET_KINECT1);
@@ -112,6 +112,11 @@ static sk_model *build(void)
     for (int i = 0; i < ds.nclips; i++)
         free(clips[i].bodies);
     return m;
+}
+
+static sk_model *build(void)
+{
+    return build_n(3);
 }
 
 static void test_templates(void)
@@ -163,15 +168,16 @@ static int run_stream(const sk_model *m, int g, int n, float *probs, sk_rng *r)
     return T;
 }
 
-static void test_recognises_gestures(void)
+static void recognises(int per_class)
 {
-    sk_model *m = build();
+    sk_model *m = build_n(per_class);
     if (!m)
         return;
     sk_rng r;
     sk_rng_seed(&r, 99);
     float probs[300 * 4];
-    const int speeds[2] = {18, 52}; /* faster and slower than every example */
+    const int speeds[2] = {18, 52}; /* faster and slower than every example
+                                       (26-35 frames; one example: 30) */
     /* A match spans at most twice its template: so long after the gesture
      * began, only stillness can match. */
     const sk_model_config *a = &sk_model_header_get(m)->arch;
@@ -201,6 +207,18 @@ static void test_recognises_gestures(void)
                               g, n, k, (double)best[k]);
         }
     sk_model_destroy(m);
+}
+
+static void test_recognises_gestures(void)
+{
+    recognises(3);
+}
+
+/* One example per gesture: no distance within a class to calibrate on, the
+ * distances between classes set the reject distance. */
+static void test_one_example_each(void)
+{
+    recognises(1);
 }
 
 /* sk_model_infer on a window is the stream stepped over it from a reset,
@@ -350,6 +368,7 @@ int main(void)
 {
     RUN(test_templates);
     RUN(test_recognises_gestures);
+    RUN(test_one_example_each);
     RUN(test_window_is_stream);
     RUN(test_file);
     RUN(test_header_rules);

@@ -233,19 +233,33 @@ static int calibrate(sk_model *m, const sk__dataset *ds, const source *src,
             other[nother++] = o;
     }
     float *tail = m->params + (size_t)N * stride;
-    if (nsame == 0) { /* one template per class: nothing to compare */
+    if (nsame == 0 && nother == 0) { /* one template: nothing to compare */
         tail[0] = 1.0f;
         tail[1] = 1.0f;
+        if (progress)
+            fprintf(progress, "dtw: one template, nothing to compare: temperature 1, "
+                              "reject distance 1\n");
         rc = 0;
         goto done;
     }
+    /* Without a second example of any class (one take per gesture), the
+     * distances within a class are unknown: 0 for what follows. */
     qsort(same, (size_t)nsame, sizeof *same, cmp_float);
-    float med = same[nsame / 2], med_other = INFINITY;
+    int q = (int)floorf(reject_q * (float)(nsame - 1) + 0.5f);
+    q = q < 0 ? 0 : q >= nsame ? nsame - 1 : q;
+    float med = nsame ? same[nsame / 2] : 0.0f, quant = nsame ? same[q] : 0.0f;
+    float med_other = INFINITY;
     if (nother > 0) {
         qsort(other, (size_t)nother, sizeof *other, cmp_float);
         med_other = other[nother / 2];
     }
-    int q = (int)floorf(reject_q * (float)(nsame - 1) + 0.5f);
+    /* A few consistent examples of each gesture lie much closer to each
+     * other than a new performance will: accept, at least, what is nearer
+     * than halfway from the typical distance within a class to the typical
+     * one to the nearest other class. */
+    tail[1] = quant;
+    if (!isinf(med_other) && 0.5f * (med + med_other) > tail[1])
+        tail[1] = 0.5f * (med + med_other);
     /* With a class that has no templates (the null class), the decision is
      * also whether anything matched at all: the fitted temperature, 2-3x
      * the median / 16 on PRECOG, is too soft for the decision threshold
@@ -257,22 +271,19 @@ static int calibrate(sk_model *m, const sk__dataset *ds, const source *src,
             has |= cls[i] == k;
         null_class |= !has;
     }
-    tail[0] = null_class ? med / SK_DTW_SHARPNESS : fit_temperature(dk, cls, N, K, med);
-    tail[1] = same[q < 0 ? 0 : q >= nsame ? nsame - 1 : q];
-    /* A few consistent examples of each gesture lie much closer to each
-     * other than a new performance will: accept, at least, what is nearer
-     * than halfway from the typical distance within a class to the typical
-     * one to the nearest other class. */
-    if (!isinf(med_other) && 0.5f * (med + med_other) > tail[1])
-        tail[1] = 0.5f * (med + med_other);
+    float scale = med > 0 ? med : tail[1] > 0 ? tail[1] : 1.0f;
+    tail[0] = null_class || nsame == 0 ? scale / SK_DTW_SHARPNESS
+                                       : fit_temperature(dk, cls, N, K, med);
     if (progress)
         fprintf(progress,
                 "dtw: distance to the nearest template%s: of the same class median %.3f, "
                 "%.0f%% quantile %.3f; of another class median %.3f; reject distance %.3f; "
                 "temperature %.4f (%s)\n",
                 subjects ? " (other subjects)" : "", (double)med, 100.0 * reject_q,
-                (double)same[q < 0 ? 0 : q >= nsame ? nsame - 1 : q], (double)med_other,
-                (double)tail[1], (double)tail[0], null_class ? "median / 16" : "fitted");
+                (double)quant, (double)med_other, (double)tail[1], (double)tail[0],
+                !(null_class || nsame == 0) ? "fitted"
+                : med > 0                   ? "median / 16"
+                                            : "reject distance / 16");
     rc = 0;
 done:
     sk__dtw_state_free(st);
