@@ -35,8 +35,10 @@
  * window by window. tcn: per layer, the im2col rows of all n windows are one
  * matrix product. Each window's result is bit for bit the single path's:
  * every kernel computes each output as one multiply-add chain from its bias
- * over k in order, whatever the blocking (kernels.h), and the gates, the
- * head and the softmax are the same calls on the same values.
+ * over k in order, whatever the blocking (kernels.h), the recurrent
+ * products of step t run over k in reverse when t is odd in both paths
+ * (kernels.h: matvec, rev), and the gates, the head and the softmax are
+ * the same calls on the same values.
  *
  * The weights are read from a packed copy (kernels.h: panels, hidden sizes
  * padded to the kernel set's vector width with zero weights, so the padded
@@ -495,10 +497,11 @@ static const float *rnn_forward(struct sk__infer *s, const float *x)
                                                         : s->per_step;
                 int np = s->nunits_pre - pre < s->per_step ? s->nunits_pre - pre
                                                               : s->per_step;
+                int rev = t & 1; /* kernels.h: matvec */
                 if (nu > 0) {
                     k->matvec_mm(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np,
                                  s->gi, Np, in, lda, s->w_ih[l], s->b_ih[l],
-                                 cin, s->units + next, nu);
+                                 cin, s->units + next, nu, rev);
                 } else if (l + 1 < s->L && t > s->r0 && np > 0) {
                     /* The next layer's first rows: their inputs, this
                      * layer's outputs 0..r0-1, are final; its rows of gi
@@ -506,10 +509,10 @@ static const float *rnn_forward(struct sk__infer *s, const float *x)
                     k->matvec_mm(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np,
                                  s->gi, Np, out, Hp, s->w_ih[l + 1],
                                  s->b_ih[l + 1], s->cin[l + 1],
-                                 s->units_pre + pre, np);
+                                 s->units_pre + pre, np, rev);
                     pre += np;
                 } else
-                    k->matvec(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np);
+                    k->matvec(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np, rev);
                 next += nu;
                 memcpy(h, h - Hp, (size_t)Hp * sizeof(float));
             }
@@ -546,7 +549,7 @@ static const float *rnn_forward_batch(struct sk__infer *s, int n, const float *x
                 }
             else
                 k->matvec_n(s->gh, Np, out + (size_t)(t - 1) * Hp, (int)ws, n,
-                            s->w_hh[l], s->b_hh[l], Hp, Np);
+                            s->w_hh[l], s->b_hh[l], Hp, Np, t & 1);
             for (int i = 0; i < n; i++) {
                 float *h = out + i * ws + (size_t)t * Hp;
                 const float *gi = s->gi + ((size_t)i * W + t) * Np;
@@ -599,7 +602,7 @@ static const float *birnn_forward(struct sk__infer *s, int n, const float *x)
                     }
                 else
                     k->matvec_n(s->gh, Np, hd + (size_t)(t - 1) * Hp, (int)wh, n,
-                                w_hh, b_hh, Hp, Np);
+                                w_hh, b_hh, Hp, Np, t & 1);
                 for (int i = 0; i < n; i++) {
                     float *h = hd + i * wh + (size_t)t * Hp;
                     if (t > 0)
