@@ -64,17 +64,21 @@ SIMD(mm_block)(float *c, int ldc, const float *a, int lda, const float *p,
             SIMD_UNROLL
             for (int v = 0; v < NV; v++)
                 acc[r][q][v] = bias ? V_LOAD(bias + q * w + v * VW) : V_ZERO();
-    const int k0 = rev ? K - 1 : 0, dk = rev ? -1 : 1;
-    for (int i = 0, k = k0; i < K; i++, k += dk) {
+    /* k walks the weights' rows pk by dp and the inputs ak by dk */
+    const int dk = rev ? -1 : 1;
+    const ptrdiff_t dp = rev ? -(ptrdiff_t)w : w;
+    const float *pk = p + (rev ? (size_t)(K - 1) * w : 0);
+    const float *ak = a + (rev ? K - 1 : 0);
+    for (int i = 0; i < K; i++, pk += dp, ak += dk) {
         SIMD_UNROLL
         for (int q = 0; q < NP; q++) {
             V b[MV_NV];
             SIMD_UNROLL
             for (int v = 0; v < NV; v++)
-                b[v] = V_LOAD(p + q * ps + (size_t)k * w + v * VW);
+                b[v] = V_LOAD(pk + q * ps + v * VW);
             SIMD_UNROLL
             for (int r = 0; r < MR; r++) {
-                V x = V_BCAST(a + (size_t)r * lda + k);
+                V x = V_BCAST(ak + (size_t)r * lda);
                 SIMD_UNROLL
                 for (int v = 0; v < NV; v++)
                     acc[r][q][v] = V_FMA(x, b[v], acc[r][q][v]);
