@@ -209,15 +209,16 @@ static void test_kernels_match_plain(void)
                     d = maxdiff(c1, c2, (size_t)N);
                     CHECK_MSG(d < tol, "%s matmul (no bias) M=%d K=%d N=%d: diff %g",
                               k->name, M, K, N, d);
-                    if (M == 1) { /* matvec on the same data */
-                        sk__pack(bp1, b, K, N, P->nr_mv);
-                        sk__pack(bp2, b, K, N, k->nr_mv);
-                        P->matvec(c1, a, bp1, bias, K, N);
-                        k->matvec(c2, a, bp2, bias, K, N);
-                        d = maxdiff(c1, c2, (size_t)N);
-                        CHECK_MSG(d < tol, "%s matvec K=%d N=%d: diff %g",
-                                  k->name, K, N, d);
-                    }
+                    if (M == 1) /* matvec on the same data, both orders */
+                        for (int rev = 0; rev < 2; rev++) {
+                            sk__pack(bp1, b, K, N, P->nr_mv);
+                            sk__pack(bp2, b, K, N, k->nr_mv);
+                            P->matvec(c1, a, bp1, bias, K, N, rev);
+                            k->matvec(c2, a, bp2, bias, K, N, rev);
+                            d = maxdiff(c1, c2, (size_t)N);
+                            CHECK_MSG(d < tol, "%s matvec K=%d N=%d rev %d: diff %g",
+                                      k->name, K, N, rev, d);
+                        }
                     free(a);
                     free(b);
                     free(bias);
@@ -288,10 +289,11 @@ static void test_kernels_match_plain(void)
                     for (int i = 0; i < nu; i++)
                         for (int c0 = 0; c0 < k->nr_mm; c0 += P->nr_mm)
                             up[nup++] = (sk__mm_unit){u1[i].row, u1[i].rows, u1[i].col + c0};
+                    int rev = nvv > 4; /* both orders of the matvec */
                     P->matvec_mm(y1, xv, pv1, bias, Kv, N, c1, ldc, am, Km, pm1,
-                                 bias + N, Km, up, nup);
+                                 bias + N, Km, up, nup, rev);
                     k->matvec_mm(y2, xv, pv2, bias, Kv, N, c2, ldc, am, Km, pm2,
-                                 bias + N, Km, u2, nu);
+                                 bias + N, Km, u2, nu, rev);
                     double d = maxdiff(y1, y2, (size_t)N);
                     double dc = maxdiff(c1, c2, (size_t)M * ldc);
                     double tol = 1e-5 * (Kv + Km + 1);
@@ -551,9 +553,63 @@ static void test_bench_json(void)
     CHECK(depth == 0 && closed_at_end);
 }
 
+/* The order of the recurrent sums (kernels.h: Rounding, rev), which the
+ * comparisons to rounding above cannot see: with x = (1, 1e8, -1e8) and
+ * unit weights, the sum from bias 0 over k in order is 0 (1 is lost in
+ * 1e8), in reverse 1; every product is exact, so each set must give exactly
+ * that in every column of its full panels (the plain set: in every column),
+ * and 0 in the vector sets' narrower last panel, which keeps its order
+ * whatever rev. matvec_n and matvec_mm must follow matvec, for n = 1 to 7
+ * rows. */
+static void test_matvec_order(void)
+{
+    enum { K = 3 };
+    const float xs[K] = {1.0f, 1e8f, -1e8f};
+    for (int si = 0; si < 3; si++) {
+        const sk__kernels *k = sk__kernels_get(set_names[si]);
+        if (!k)
+            continue;
+        /* a full panel and a narrower one; nf: the columns summed in reverse */
+        int nr = k->nr_mv, N = 2 * nr - k->vw, nf = k->vw == 1 ? N : nr;
+        float *b = malloc(sizeof(float) * K * N), *bp = malloc(sizeof(float) * K * N);
+        float *x = malloc(sizeof(float) * 7 * K), *y = malloc(sizeof(float) * 7 * N);
+        for (int i = 0; i < K * N; i++)
+            b[i] = 1.0f;
+        for (int i = 0; i < 7 * K; i++)
+            x[i] = xs[i % K];
+        sk__pack(bp, b, K, N, nr);
+        for (int rev = 0; rev < 2; rev++) {
+            int bad = 0;
+            k->matvec(y, x, bp, NULL, K, N, rev);
+            for (int j = 0; j < N; j++)
+                bad += y[j] != (rev && j < nf ? 1.0f : 0.0f);
+            CHECK_MSG(bad == 0, "%s matvec rev %d: %d outputs in the wrong order",
+                      k->name, rev, bad);
+            k->matvec_mm(y, x, bp, NULL, K, N, NULL, 0, NULL, 0, NULL, NULL, 0,
+                         NULL, 0, rev);
+            for (int j = bad = 0; j < N; j++)
+                bad += y[j] != (rev && j < nf ? 1.0f : 0.0f);
+            CHECK_MSG(bad == 0, "%s matvec_mm rev %d: %d outputs in the wrong order",
+                      k->name, rev, bad);
+            for (int n = 1; n <= 7; n++) {
+                k->matvec_n(y, N, x, K, n, bp, NULL, K, N, rev);
+                for (int j = bad = 0; j < n * N; j++)
+                    bad += y[j] != (rev && j % N < nf ? 1.0f : 0.0f);
+                CHECK_MSG(bad == 0, "%s matvec_n n=%d rev %d: %d outputs in the wrong order",
+                          k->name, n, rev, bad);
+            }
+        }
+        free(b);
+        free(bp);
+        free(x);
+        free(y);
+    }
+}
+
 int main(void)
 {
     RUN(test_kernels_match_plain);
+    RUN(test_matvec_order);
     RUN(test_models_match_reference);
     RUN(test_sync_after_update);
     RUN(test_matches_trainer);

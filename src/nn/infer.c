@@ -35,8 +35,10 @@
  * window by window. tcn: per layer, the im2col rows of all n windows are one
  * matrix product. Each window's result is bit for bit the single path's:
  * every kernel computes each output as one multiply-add chain from its bias
- * over k in order, whatever the blocking (kernels.h), and the gates, the
- * head and the softmax are the same calls on the same values.
+ * over k in order, whatever the blocking (kernels.h), the recurrent
+ * products of step t run over k in reverse when t is odd in both paths
+ * (kernels.h: matvec, rev), and the gates, the head and the softmax are
+ * the same calls on the same values.
  *
  * The weights are read from a packed copy (kernels.h: panels, hidden sizes
  * padded to the kernel set's vector width with zero weights, so the padded
@@ -333,19 +335,31 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
     s->tmp = s->block + off_tmp;
 
     if (s->arch == SK_ARCH_GRU || s->arch == SK_ARCH_LSTM) {
-        /* Blocks of mr rows x one matmul panel, panel-major (a panel's
-         * weights stay in L1 across its row blocks); one per matvec panel
-         * per step; r0 the smallest count of rows computed up front
-         * such that steps 1..r0 have room for the rest. */
+        /* Blocks of up to mr rows x one matmul panel, row block by row
+         * block (rows [r0, W) from r0 on), one per matvec panel per step
+         * from step 1 on: the block starting at row r must be done by step
+         * r, whose gates read row r. r0: of the counts of rows computed up
+         * front for which that holds, one with the fewest blocks (rows
+         * [0, r0) and [r0, W) in full blocks where they can be: a block of
+         * fewer rows costs a step's matrix-vector product nearly as much),
+         * the smallest of those. (Panel by panel, which reads a panel's
+         * weights from L1 across its row blocks, needed r0 = 8 rows up
+         * front at the reference shape, and left blocks of 4 and 2 rows:
+         * gru 2-3% slower.) */
         int per_step = s->Np / k->nr_mv, mr = k->mm_rows;
         int panels = s->Np % k->nr_mm == 0 ? s->Np / k->nr_mm : 0;
         s->r0 = s->W;
-        if (per_step > 0 && panels > 0)
-            for (int r0 = 1; r0 <= s->W; r0++)
-                if ((long)r0 * per_step >= (long)panels * ((s->W - r0 + mr - 1) / mr)) {
-                    s->r0 = r0;
-                    break;
-                }
+        long best = -1;
+        for (int r0 = 1; per_step > 0 && panels > 0 && r0 < s->W; r0++) {
+            int ok = 1, nb = 0;
+            for (int r = r0; r < s->W && ok; r += mr, nb++) /* block nb: by step r */
+                ok = 1 + ((long)(nb + 1) * panels - 1) / per_step <= r;
+            long units = (long)panels * (nb + (r0 + mr - 1) / mr);
+            if (ok && (best < 0 || units < best)) {
+                best = units;
+                s->r0 = r0;
+            }
+        }
         s->per_step = per_step;
         s->nunits = panels * ((s->W - s->r0 + mr - 1) / mr);
         s->nunits_pre = s->nunits ? panels * ((s->r0 + mr - 1) / mr) : 0;
@@ -354,14 +368,14 @@ static int infer_init_with(sk_model *m, const sk__kernels *k)
         if (!s->units || !s->units_pre)
             goto fail;
         int n_u = 0, n_p = 0;
-        for (int q = 0; q < panels && s->nunits; q++) {
-            for (int r = s->r0; r < s->W; r += mr)
+        for (int r = s->r0; r < s->W && s->nunits; r += mr)
+            for (int q = 0; q < panels; q++)
                 s->units[n_u++] = (sk__mm_unit){r, s->W - r < mr ? s->W - r : mr,
                                                 q * k->nr_mm};
-            for (int r = 0; r < s->r0; r += mr)
+        for (int r = 0; r < s->r0 && s->nunits; r += mr)
+            for (int q = 0; q < panels; q++)
                 s->units_pre[n_p++] = (sk__mm_unit){r, s->r0 - r < mr ? s->r0 - r : mr,
                                                     q * k->nr_mm};
-        }
     }
 
     /* Multiply-adds actually done per window (true sizes, not padded). */
@@ -506,10 +520,11 @@ static const float *rnn_forward(struct sk__infer *s, const float *x)
                                                         : s->per_step;
                 int np = s->nunits_pre - pre < s->per_step ? s->nunits_pre - pre
                                                               : s->per_step;
+                int rev = t & 1; /* kernels.h: matvec */
                 if (nu > 0) {
                     k->matvec_mm(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np,
                                  s->gi, Np, in, lda, s->w_ih[l], s->b_ih[l],
-                                 cin, s->units + next, nu);
+                                 cin, s->units + next, nu, rev);
                 } else if (l + 1 < s->L && t > s->r0 && np > 0) {
                     /* The next layer's first rows: their inputs, this
                      * layer's outputs 0..r0-1, are final; its rows of gi
@@ -517,10 +532,10 @@ static const float *rnn_forward(struct sk__infer *s, const float *x)
                     k->matvec_mm(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np,
                                  s->gi, Np, out, Hp, s->w_ih[l + 1],
                                  s->b_ih[l + 1], s->cin[l + 1],
-                                 s->units_pre + pre, np);
+                                 s->units_pre + pre, np, rev);
                     pre += np;
                 } else
-                    k->matvec(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np);
+                    k->matvec(s->gh, h - Hp, s->w_hh[l], s->b_hh[l], Hp, Np, rev);
                 next += nu;
                 memcpy(h, h - Hp, (size_t)Hp * sizeof(float));
             }
@@ -557,7 +572,7 @@ static const float *rnn_forward_batch(struct sk__infer *s, int n, const float *x
                 }
             else
                 k->matvec_n(s->gh, Np, out + (size_t)(t - 1) * Hp, (int)ws, n,
-                            s->w_hh[l], s->b_hh[l], Hp, Np);
+                            s->w_hh[l], s->b_hh[l], Hp, Np, t & 1);
             for (int i = 0; i < n; i++) {
                 float *h = out + i * ws + (size_t)t * Hp;
                 const float *gi = s->gi + ((size_t)i * W + t) * Np;
@@ -610,7 +625,7 @@ static const float *birnn_forward(struct sk__infer *s, int n, const float *x)
                     }
                 else
                     k->matvec_n(s->gh, Np, hd + (size_t)(t - 1) * Hp, (int)wh, n,
-                                w_hh, b_hh, Hp, Np);
+                                w_hh, b_hh, Hp, Np, t & 1);
                 for (int i = 0; i < n; i++) {
                     float *h = hd + i * wh + (size_t)t * Hp;
                     if (t > 0)

@@ -16,9 +16,12 @@
  * its bias (or 0) and runs over k in order, whatever the row count, the
  * blocking and the other rows: so a row's result never depends on which
  * rows it was computed with (batch inference relies on this to give each
- * window exactly what single-window inference gives). Only matvec's
- * narrower last panel splits k (four partial sums), the same way in matvec,
- * matvec_mm and matvec_n.
+ * window exactly what single-window inference gives). The matrix-vector
+ * products take a flag rev: with it, the chains of their full panels run
+ * over k from K - 1 down to 0 instead (the same in matvec, matvec_mm and
+ * matvec_n; the plain set reverses every chain). Only matvec's narrower
+ * last panel splits k (four partial sums), the same way in matvec,
+ * matvec_mm and matvec_n, whatever rev.
  */
 #ifndef SKELACT_NN_KERNELS_H
 #define SKELACT_NN_KERNELS_H
@@ -45,25 +48,33 @@ typedef struct sk__kernels {
      * nr_mm). bias may be NULL (zero). */
     void (*matmul)(float *c, int ldc, const float *a, int lda,
                    const float *bp, const float *bias, int M, int K, int N);
-    /* y (N) = bias (N) + x (K) @ B (K, N packed with nr_mv). */
+    /* y (N) = bias (N) + x (K) @ B (K, N packed with nr_mv); rev: the
+     * sums over k in reverse (see Rounding), and the panels read from last
+     * to first. A recurrence alternates rev from step to step: B is larger
+     * than L1, and a step then starts with the weights the step before
+     * read last, still in L1 (the GRU's 196 KB at the reference shape:
+     * 1.23 -> 1.13 us a product in a loop of them). */
     void (*matvec)(float *y, const float *x, const float *bp,
-                   const float *bias, int K, int N);
+                   const float *bias, int K, int N, int rev);
     /* y (n, ldy) = bias (N) + x (n, K; row stride ldx) @ B (K, N packed with
      * nr_mv): n matvecs over the same B, which the vector sets read once for
-     * all n rows. Row i is bit for bit matvec(y_i, x_i, bp, bias, K, N). */
+     * all n rows. Row i is bit for bit matvec(y_i, x_i, bp, bias, K, N,
+     * rev). */
     void (*matvec_n)(float *y, int ldy, const float *x, int ldx, int n,
-                     const float *bp, const float *bias, int K, int N);
-    /* matvec (y, x, bpv, biasv, K, N as above) and nu blocks u of the
+                     const float *bp, const float *bias, int K, int N, int rev);
+    /* matvec (y, x, bpv, biasv, K, N, rev as above) and nu blocks u of the
      * product c (., ldc) = biasm + a (., Km; lda) @ Bm (Km, .; packed with
      * nr_mm, bpm), each block as matmul would compute it. The vector sets
-     * interleave the two, block i with the matvec's panel i (blocks past
-     * the last full panel run alone): the matrix-vector product streams its
-     * weights from L2 and leaves the FMA units half idle; the blocks fill
-     * them. The results are those of the two separately. */
+     * interleave the two, block i with the i-th full panel the matvec
+     * reads (blocks past the last full panel run alone): the matrix-vector
+     * product streams its weights from L2 and leaves the FMA units half
+     * idle; the blocks fill them. The results are those of the two
+     * separately (the blocks' sums run over k in order, whatever rev). */
     void (*matvec_mm)(float *y, const float *x, const float *bpv,
                       const float *biasv, int K, int N, float *c, int ldc,
                       const float *a, int lda, const float *bpm,
-                      const float *biasm, int Km, const sk__mm_unit *u, int nu);
+                      const float *biasm, int Km, const sk__mm_unit *u, int nu,
+                      int rev);
     /* GRU update of h (H) from gi (3H) = W_ih x + b_ih and gh (3H) =
      * W_hh h + b_hh, gates r, z, n (PyTorch):
      *   r = s(gi_r + gh_r), z = s(gi_z + gh_z), n = tanh(gi_n + r * gh_n),

@@ -63,34 +63,41 @@ static void plain_matmul(float *c, int ldc, const float *a, int lda,
     }
 }
 
+/* rev: every chain over k from K - 1 down to 0 (the vector sets reverse
+ * their full panels' chains; the order of the panels changes nothing
+ * here). */
 static void plain_matvec(float *y, const float *x, const float *bp,
-                         const float *bias, int K, int N)
+                         const float *bias, int K, int N, int rev)
 {
     for (int n0 = 0; n0 < N; n0 += PLAIN_NR_MV) {
         int w = N - n0 < PLAIN_NR_MV ? N - n0 : PLAIN_NR_MV;
         const float *p = bp + (size_t)n0 * (size_t)K;
         for (int j = 0; j < w; j++)
             y[n0 + j] = bias ? bias[n0 + j] : 0.0f;
-        for (int k = 0; k < K; k++)
+        for (int i = 0; i < K; i++) {
+            int k = rev ? K - 1 - i : i;
             for (int j = 0; j < w; j++)
                 y[n0 + j] += x[k] * p[(size_t)k * w + j];
+        }
     }
 }
 
 static void plain_matvec_n(float *y, int ldy, const float *x, int ldx, int n,
-                           const float *bp, const float *bias, int K, int N)
+                           const float *bp, const float *bias, int K, int N,
+                           int rev)
 {
     for (int i = 0; i < n; i++)
-        plain_matvec(y + (size_t)i * ldy, x + (size_t)i * ldx, bp, bias, K, N);
+        plain_matvec(y + (size_t)i * ldy, x + (size_t)i * ldx, bp, bias, K, N,
+                     rev);
 }
 
 static void plain_matvec_mm(float *y, const float *x, const float *bpv,
                             const float *biasv, int K, int N, float *c, int ldc,
                             const float *a, int lda, const float *bpm,
                             const float *biasm, int Km, const sk__mm_unit *u,
-                            int nu)
+                            int nu, int rev)
 {
-    plain_matvec(y, x, bpv, biasv, K, N);
+    plain_matvec(y, x, bpv, biasv, K, N, rev);
     for (int i = 0; i < nu; i++)
         plain_matmul(c + (size_t)u[i].row * ldc + u[i].col, ldc,
                      a + (size_t)u[i].row * lda, lda,

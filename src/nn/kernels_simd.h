@@ -42,7 +42,8 @@ _Static_assert(MVMM_MR == 3 || MVMM_MR == 6, "matvec_mm has cases for 3 or 6 row
 
 /* One block of matmul: MR rows x NP panels of NV vectors each (panel
  * width w, panels ps floats apart). Every output is one chain of fused
- * multiply-adds from its bias over k in order, whatever MR, NV and NP: the
+ * multiply-adds from its bias over k in order (rev: from K - 1 down to 0;
+ * only matvec_n asks for it), whatever MR, NV and NP: the
  * result of a row never depends on how rows and panels were blocked (batch
  * inference relies on it). Short blocks keep enough independent chains in
  * flight by spanning several panels (NP), not by splitting k. Registers:
@@ -52,8 +53,8 @@ _Static_assert(MVMM_MR == 3 || MVMM_MR == 6, "matvec_mm has cases for 3 or 6 row
  * the 3-row tail of matmul over 4 panels. */
 static inline __attribute__((always_inline)) TGT void
 SIMD(mm_block)(float *c, int ldc, const float *a, int lda, const float *p,
-               int w, size_t ps, const float *bias, int K, const int MR,
-               const int NV, const int NP)
+               int w, size_t ps, const float *bias, int K, int rev,
+               const int MR, const int NV, const int NP)
 {
     V acc[6][4][MV_NV];
     SIMD_UNROLL
@@ -63,16 +64,21 @@ SIMD(mm_block)(float *c, int ldc, const float *a, int lda, const float *p,
             SIMD_UNROLL
             for (int v = 0; v < NV; v++)
                 acc[r][q][v] = bias ? V_LOAD(bias + q * w + v * VW) : V_ZERO();
-    for (int k = 0; k < K; k++) {
+    /* k walks the weights' rows pk by dp and the inputs ak by dk */
+    const int dk = rev ? -1 : 1;
+    const ptrdiff_t dp = rev ? -(ptrdiff_t)w : w;
+    const float *pk = p + (rev ? (size_t)(K - 1) * w : 0);
+    const float *ak = a + (rev ? K - 1 : 0);
+    for (int i = 0; i < K; i++, pk += dp, ak += dk) {
         SIMD_UNROLL
         for (int q = 0; q < NP; q++) {
             V b[MV_NV];
             SIMD_UNROLL
             for (int v = 0; v < NV; v++)
-                b[v] = V_LOAD(p + q * ps + (size_t)k * w + v * VW);
+                b[v] = V_LOAD(pk + q * ps + v * VW);
             SIMD_UNROLL
             for (int r = 0; r < MR; r++) {
-                V x = V_BCAST(a + (size_t)r * lda + k);
+                V x = V_BCAST(ak + (size_t)r * lda);
                 SIMD_UNROLL
                 for (int v = 0; v < NV; v++)
                     acc[r][q][v] = V_FMA(x, b[v], acc[r][q][v]);
@@ -99,10 +105,10 @@ SIMD(mm_rows)(float *c, int ldc, const float *a, int lda, const float *bp,
     const size_t ps = (size_t)nr * (size_t)K;
     for (; q + NP <= q1; q += NP)
         SIMD(mm_block)(c + q * nr, ldc, a, lda, bp + q * ps, nr, ps,
-                       bias ? bias + q * nr : NULL, K, MR, MM_NV, NP);
+                       bias ? bias + q * nr : NULL, K, 0, MR, MM_NV, NP);
     for (; q < q1; q++)
         SIMD(mm_block)(c + q * nr, ldc, a, lda, bp + q * ps, nr, ps,
-                       bias ? bias + q * nr : NULL, K, MR, MM_NV, 1);
+                       bias ? bias + q * nr : NULL, K, 0, MR, MM_NV, 1);
 }
 
 /* mm_rows for the 1 to 3 rows matmul leaves after its 6-row blocks, NP
@@ -141,15 +147,15 @@ SIMD(mm_panel)(float *c, int ldc, const float *a, int lda, const float *p,
     size_t ps = (size_t)w * (size_t)K;
     for (; i + 6 <= M; i += 6)
         SIMD(mm_block)(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, p,
-                       w, ps, bias, K, 6, NV, 1);
+                       w, ps, bias, K, 0, 6, NV, 1);
     c += (size_t)i * ldc;
     a += (size_t)i * lda;
     switch (M - i) {
-    case 5: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 5, NV, 1); break;
-    case 4: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 4, NV, 1); break;
-    case 3: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 3, NV, 1); break;
-    case 2: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 2, NV, 1); break;
-    case 1: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 1, NV, 1); break;
+    case 5: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 0, 5, NV, 1); break;
+    case 4: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 0, 4, NV, 1); break;
+    case 3: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 0, 3, NV, 1); break;
+    case 2: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 0, 2, NV, 1); break;
+    case 1: SIMD(mm_block)(c, ldc, a, lda, p, w, ps, bias, K, 0, 1, NV, 1); break;
     }
 }
 
@@ -203,93 +209,30 @@ SIMD(mv_tail)(float *y, const float *x, const float *p, const float *bias,
     }
 }
 
-static TGT void SIMD(matvec)(float *y, const float *x, const float *bp,
-                             const float *bias, int K, int N)
+/* The panel that matvec, matvec_n and matvec_mm read j-th (0 <= j < np +
+ * (nt > 0)) of np full panels and, if nt > 0, a narrower one (index np):
+ * in order, or with rev the narrower one first, then the full ones from
+ * last to first. Alternate steps of a recurrence alternate rev: a step
+ * then reads first what the step before read last, while it is still in
+ * L1 (the recurrent weights are several times larger than L1). */
+static inline int SIMD(mv_order)(int j, int np, int nt, int rev)
 {
-    const int nr = MV_NV * VW;
-    int n0 = 0;
-    for (; n0 + nr <= N; n0 += nr) {
-        const float *p = bp + (size_t)n0 * (size_t)K;
-        V acc[MV_NV];
-        SIMD_UNROLL
-        for (int v = 0; v < MV_NV; v++)
-            acc[v] = bias ? V_LOAD(bias + n0 + v * VW) : V_ZERO();
-        for (int k = 0; k < K; k++) {
-            V xk = V_BCAST(x + k);
-            SIMD_UNROLL
-            for (int v = 0; v < MV_NV; v++)
-                acc[v] = V_FMA(xk, V_LOAD(p + (size_t)k * nr + v * VW), acc[v]);
-        }
-        SIMD_UNROLL
-        for (int v = 0; v < MV_NV; v++)
-            V_STORE(y + n0 + v * VW, acc[v]);
-    }
-    if (n0 < N)
-        SIMD(mv_tail)(y + n0, x, bp + (size_t)n0 * (size_t)K,
-                      bias ? bias + n0 : NULL, K, N - n0);
+    if (!rev)
+        return j;
+    if (nt > 0 && j-- == 0)
+        return np;
+    return np - 1 - j;
 }
 
-/* Rows [0, MR) of matvec_n over one full matvec panel p (nr_mv columns,
- * k-major rows nr apart): NV vectors at vector offset v0. Each output the
- * chain matvec computes: from the bias, over k in order. */
-static inline __attribute__((always_inline)) TGT void
-SIMD(mvn_rows)(float *y, int ldy, const float *x, int ldx, const float *p,
-               const float *bias, int K, int v0, const int MR, const int NV)
-{
-    const int nr = MV_NV * VW;
-    SIMD(mm_block)(y + v0 * VW, ldy, x, ldx, p + v0 * VW, nr, 0,
-                   bias ? bias + v0 * VW : NULL, K, MR, NV, 1);
-}
-
-/* n matrix-vector products sharing B: each full panel is read from L2 once
- * for all n rows (then from L1), in blocks of at most 6 rows: up to 3 rows
- * over the whole panel (MR x MV_NV accumulators), 4 to 6 rows half a panel
- * at a time (MR x 2), so that a block keeps 8 to 12 chains in flight. Row i
- * of y is bit for bit matvec(y_i, x_i, bp, bias, K, N). */
-static TGT void SIMD(matvec_n)(float *y, int ldy, const float *x, int ldx,
-                               int n, const float *bp, const float *bias,
-                               int K, int N)
-{
-    const int nr = MV_NV * VW;
-    int nb = (n + 5) / 6; /* blocks of rows, sizes as equal as they go */
-    int n0 = 0;
-    for (; n0 + nr <= N; n0 += nr) {
-        const float *p = bp + (size_t)n0 * (size_t)K;
-        const float *b = bias ? bias + n0 : NULL;
-        int i = 0;
-        for (int bi = 0; bi < nb; bi++) {
-            int mr = n / nb + (bi < n % nb);
-            float *yi = y + (size_t)i * ldy + n0;
-            const float *xi = x + (size_t)i * ldx;
-            switch (mr) {
-            case 1: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, 0, 1, MV_NV); break;
-            case 2: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, 0, 2, MV_NV); break;
-            case 3: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, 0, 3, MV_NV); break;
-            default:
-                for (int v0 = 0; v0 < MV_NV; v0 += 2)
-                    switch (mr) {
-                    case 6: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 6, 2); break;
-                    case 5: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 5, 2); break;
-                    default: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, v0, 4, 2); break;
-                    }
-            }
-            i += mr;
-        }
-    }
-    if (n0 < N)
-        for (int i = 0; i < n; i++)
-            SIMD(mv_tail)(y + (size_t)i * ldy + n0, x + (size_t)i * ldx,
-                          bp + (size_t)n0 * (size_t)K, bias ? bias + n0 : NULL,
-                          K, N - n0);
-}
-
-/* One matvec panel (MV_NV vectors, rows nr apart) over K, and, in the same
- * loop, one block of MR rows (MR <= MVMM_MR) of a matmul panel over Km. */
+/* One matvec panel (MV_NV vectors, rows nr apart) over K, with its chains
+ * over k in order or with rev from K - 1 down to 0, and, in the same loop,
+ * one block of MR rows (MR <= MVMM_MR) of a matmul panel over Km, its
+ * chains over k in order whatever rev. */
 static inline __attribute__((always_inline)) TGT void
 SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
-                 const float *bias, int K, float *c, int ldc, const float *a,
-                 int lda, const float *pm, const float *biasm, int Km,
-                 const int MR)
+                 const float *bias, int K, int rev, float *c, int ldc,
+                 const float *a, int lda, const float *pm, const float *biasm,
+                 int Km, const int MR)
 {
     enum { NH = MV_NV };
     V acc[NH], cc[MVMM_MR][MM_NV];
@@ -302,12 +245,17 @@ SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
         for (int v = 0; v < MM_NV; v++)
             cc[r][v] = biasm ? V_LOAD(biasm + v * VW) : V_ZERO();
     const int wm = MM_NV * VW;
+    /* the matvec's k walks xv and pv by dk and dp */
+    const float *xv = x + (rev ? K - 1 : 0);
+    const float *pv = p + (rev ? (size_t)(K - 1) * nr : 0);
+    const int dk = rev ? -1 : 1;
+    const ptrdiff_t dp = rev ? -(ptrdiff_t)nr : nr;
     int kc = MR > 0 && Km < K ? Km : K, k = 0;
-    for (; k < kc; k++) {
-        V xk = V_BCAST(x + k);
+    for (; k < kc; k++, xv += dk, pv += dp) {
+        V xk = V_BCAST(xv);
         SIMD_UNROLL
         for (int v = 0; v < NH; v++)
-            acc[v] = V_FMA(xk, V_LOAD(p + (size_t)k * nr + v * VW), acc[v]);
+            acc[v] = V_FMA(xk, V_LOAD(pv + v * VW), acc[v]);
         if (MR > 0) {
             V b[MM_NV];
             SIMD_UNROLL
@@ -322,11 +270,11 @@ SIMD(mv_panel_mm)(float *y, const float *x, const float *p, int nr,
             }
         }
     }
-    for (; k < K; k++) {
-        V xk = V_BCAST(x + k);
+    for (; k < K; k++, xv += dk, pv += dp) {
+        V xk = V_BCAST(xv);
         SIMD_UNROLL
         for (int v = 0; v < NH; v++)
-            acc[v] = V_FMA(xk, V_LOAD(p + (size_t)k * nr + v * VW), acc[v]);
+            acc[v] = V_FMA(xk, V_LOAD(pv + v * VW), acc[v]);
     }
     SIMD_UNROLL
     for (int v = 0; v < NH; v++)
@@ -357,11 +305,17 @@ static TGT void SIMD(matvec_mm)(float *y, const float *x, const float *bpv,
                                 const float *biasv, int K, int N, float *c,
                                 int ldc, const float *a, int lda,
                                 const float *bpm, const float *biasm, int Km,
-                                const sk__mm_unit *u, int nu)
+                                const sk__mm_unit *u, int nu, int rev)
 {
     const int nr = MV_NV * VW, nrm = MM_NV * VW;
-    int i = 0, n0 = 0;
-    for (; n0 + nr <= N; n0 += nr, i++) {
+    int np = N / nr, nt = N - np * nr, i = 0; /* i: full panels done */
+    for (int j = 0; j < np + (nt > 0); j++) {
+        int n0 = SIMD(mv_order)(j, np, nt, rev) * nr;
+        if (n0 == np * nr) { /* the narrower panel */
+            SIMD(mv_tail)(y + n0, x, bpv + (size_t)n0 * (size_t)K,
+                          biasv ? biasv + n0 : NULL, K, nt);
+            continue;
+        }
         const float *p = bpv + (size_t)n0 * (size_t)K;
         const float *bh = biasv ? biasv + n0 : NULL;
         int rows = i < nu ? u[i].rows : 0;
@@ -369,10 +323,11 @@ static TGT void SIMD(matvec_mm)(float *y, const float *x, const float *bpv,
         const float *ai = rows ? a + (size_t)u[i].row * lda : NULL;
         const float *pmi = rows ? bpm + (size_t)u[i].col * Km : NULL;
         const float *bmi = rows && biasm ? biasm + u[i].col : NULL;
+        i++;
 #define MVMM_CASE(R)                                                          \
     case R:                                                                   \
-        SIMD(mv_panel_mm)(y + n0, x, p, nr, bh, K, ci, ldc, ai, lda, pmi, bmi, \
-                          Km, R);                                             \
+        SIMD(mv_panel_mm)(y + n0, x, p, nr, bh, K, rev, ci, ldc, ai, lda, pmi, \
+                          bmi, Km, R);                                        \
         break;
         switch (rows) {
         MVMM_CASE(0)
@@ -387,13 +342,75 @@ static TGT void SIMD(matvec_mm)(float *y, const float *x, const float *bpv,
         }
 #undef MVMM_CASE
     }
-    if (n0 < N) /* the narrower last panel */
-        SIMD(matvec)(y + n0, x, bpv + (size_t)n0 * (size_t)K,
-                     biasv ? biasv + n0 : NULL, K, N - n0);
     for (; i < nu; i++) /* blocks past the last full panel: alone */
         SIMD(matmul)(c + (size_t)u[i].row * ldc + u[i].col, ldc,
                      a + (size_t)u[i].row * lda, lda, bpm + (size_t)u[i].col * Km,
                      biasm ? biasm + u[i].col : NULL, u[i].rows, Km, nrm);
+}
+
+static TGT void SIMD(matvec)(float *y, const float *x, const float *bp,
+                             const float *bias, int K, int N, int rev)
+{
+    SIMD(matvec_mm)(y, x, bp, bias, K, N, NULL, 0, NULL, 0, NULL, NULL, 0,
+                    NULL, 0, rev);
+}
+
+/* Rows [0, MR) of matvec_n over one full matvec panel p (nr_mv columns,
+ * k-major rows nr apart): NV vectors at vector offset v0. Each output the
+ * chain matvec computes: from the bias, over k in order (rev: reversed). */
+static inline __attribute__((always_inline)) TGT void
+SIMD(mvn_rows)(float *y, int ldy, const float *x, int ldx, const float *p,
+               const float *bias, int K, int rev, int v0, const int MR,
+               const int NV)
+{
+    const int nr = MV_NV * VW;
+    SIMD(mm_block)(y + v0 * VW, ldy, x, ldx, p + v0 * VW, nr, 0,
+                   bias ? bias + v0 * VW : NULL, K, rev, MR, NV, 1);
+}
+
+/* n matrix-vector products sharing B: each full panel is read from L2 once
+ * for all n rows (then from L1), in blocks of at most 6 rows: up to 3 rows
+ * over the whole panel (MR x MV_NV accumulators), 4 to 6 rows half a panel
+ * at a time (MR x 2), so that a block keeps 8 to 12 chains in flight. Row i
+ * of y is bit for bit matvec(y_i, x_i, bp, bias, K, N, rev); the panels
+ * are read in matvec's order. */
+static TGT void SIMD(matvec_n)(float *y, int ldy, const float *x, int ldx,
+                               int n, const float *bp, const float *bias,
+                               int K, int N, int rev)
+{
+    const int nr = MV_NV * VW;
+    int nb = (n + 5) / 6; /* blocks of rows, sizes as equal as they go */
+    int np = N / nr, nt = N - np * nr;
+    for (int j = 0; j < np + (nt > 0); j++) {
+        int n0 = SIMD(mv_order)(j, np, nt, rev) * nr;
+        const float *p = bp + (size_t)n0 * (size_t)K;
+        const float *b = bias ? bias + n0 : NULL;
+        if (n0 == np * nr) { /* the narrower panel */
+            for (int i = 0; i < n; i++)
+                SIMD(mv_tail)(y + (size_t)i * ldy + n0, x + (size_t)i * ldx,
+                              p, b, K, nt);
+            continue;
+        }
+        int i = 0;
+        for (int bi = 0; bi < nb; bi++) {
+            int mr = n / nb + (bi < n % nb);
+            float *yi = y + (size_t)i * ldy + n0;
+            const float *xi = x + (size_t)i * ldx;
+            switch (mr) {
+            case 1: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, rev, 0, 1, MV_NV); break;
+            case 2: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, rev, 0, 2, MV_NV); break;
+            case 3: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, rev, 0, 3, MV_NV); break;
+            default:
+                for (int v0 = 0; v0 < MV_NV; v0 += 2)
+                    switch (mr) {
+                    case 6: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, rev, v0, 6, 2); break;
+                    case 5: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, rev, v0, 5, 2); break;
+                    default: SIMD(mvn_rows)(yi, ldy, xi, ldx, p, b, K, rev, v0, 4, 2); break;
+                    }
+            }
+            i += mr;
+        }
+    }
 }
 
 /* stream_conv's vectors per block at most: NG * NV accumulators + a
