@@ -1,7 +1,8 @@
 #!/bin/bash
 # Few-shot gestures with the dtw architecture, end to end: two recorded
 # examples each of three MSR Action3D actions by one person (subject 1,
-# trials 1 and 2) in a folder per gesture; `skelact train --format
+# trials 1 and 2; one action's recorded again through `skelact record`) in
+# a folder per gesture; `skelact train --format
 # gestures` makes a model at once (no training run); the person's third
 # trial of each, replayed over TCP in another order into `skelact
 # recognize`, gives one event per gesture, each with the right label, in
@@ -12,8 +13,32 @@
 MSR=$DATA/msr_action3d
 [ -d "$MSR" ] || { echo "SKIP: no $MSR"; exit 77; }
 
+# record SOURCE OUT: what a user does: `skelact record` while the sensor
+# (here a replay of SOURCE) sends one performance.
+record() {
+    local port="" try
+    for try in 1 2 3; do
+        port=$(free_port)
+        "$BIN" record --listen "127.0.0.1:$port" --out "$2" --exit-on-eof 2>"$TMP/record.err" &
+        RECPID=$!
+        PIDS+=("$RECPID")
+        wait_bound tcp "$port" "$RECPID" && break
+        port=""
+    done
+    [ -n "$port" ] || { bad "record did not start: $(cat "$TMP/record.err")"; return 1; }
+    timeout 60 "$BIN" replay "$1" --to "127.0.0.1:$port" --speed 0 >/dev/null 2>&1
+    wait_exit "$RECPID" 30
+    [ "$RC" = 0 ] || bad "record $2: exit status $RC"
+}
+
+# The high wave recorded through skelact (.skrec), the others copied as the
+# dataset's files: a gesture folder takes any format skelact reads.
 G=$TMP/gestures
-for g in "high_wave a01" "two_hand_wave a11" "forward_kick a14"; do
+mkdir -p "$G/high_wave"
+record "$MSR/a01_s01_e01_skeleton3D.txt" "$G/high_wave/1.skrec"
+record "$MSR/a01_s01_e02_skeleton3D.txt" "$G/high_wave/2.skrec"
+check_eq "recorded takes" "$(ls "$G/high_wave" | wc -l)" 2
+for g in "two_hand_wave a11" "forward_kick a14"; do
     set -- $g
     mkdir -p "$G/$1"
     cp "$MSR/$2_s01_e01_skeleton3D.txt" "$MSR/$2_s01_e02_skeleton3D.txt" "$G/$1/"
