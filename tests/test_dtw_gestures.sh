@@ -46,6 +46,14 @@ done
 "$BIN" train --data "$G" --format gestures --out "$TMP/g.model" >"$TMP/train.log" 2>&1
 check_eq "train --format gestures exit status" "$?" 0
 grep -q '6 templates' "$TMP/train.log" && ok "6 templates" || { bad "template count"; cat "$TMP/train.log"; }
+grep -q '6 of 6 nearest to their own class' "$TMP/train.log" && ok "every take nearest its own gesture" ||
+    bad "takes against each other: $(grep 'nearest' "$TMP/train.log")"
+# A take filed under the wrong gesture is pointed out before going live.
+cp -r "$G" "$TMP/mixed"
+cp "$MSR/a14_s01_e03_skeleton3D.txt" "$TMP/mixed/high_wave/"
+"$BIN" train --data "$TMP/mixed" --format gestures --out "$TMP/mixed.model" >"$TMP/mixed.log" 2>&1
+grep -q 'a14_s01_e03_skeleton3D.txt (high_wave, frames [0-9]*-[0-9]*) is nearer to forward_kick' "$TMP/mixed.log" &&
+    ok "a misfiled take is named" || bad "misfiled take not named: $(grep dtw "$TMP/mixed.log")"
 "$BIN" info "$TMP/g.model" >"$TMP/info.txt" 2>&1
 grep -q '^architecture: *dtw' "$TMP/info.txt" && ok "info: dtw" || bad "info: $(head -3 "$TMP/info.txt")"
 grep -q 'templates: *6' "$TMP/info.txt" && ok "info: templates" || bad "info lists no templates"

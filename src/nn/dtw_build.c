@@ -205,7 +205,7 @@ static int calibrate(sk_model *m, const sk__dataset *ds, const source *src,
     int rc = SK_ENOMEM;
     if (!dist || !dk || !same || !other || !cls || (rc = sk__dtw_state_new(&st, a)) != 0)
         goto done;
-    int nsame = 0, nother = 0;
+    int nsame = 0, nother = 0, nn_ok = 0, nn_total = 0, nn_shown = 0;
     for (int i = 0; i < N; i++) {
         const float *tp = m->params + (size_t)i * stride;
         cls[i] = (int)tp[0];
@@ -231,7 +231,27 @@ static int calibrate(sk_model *m, const sk__dataset *ds, const source *src,
                 o = d[k];
         if (!isinf(o))
             other[nother++] = o;
+        /* Would this example be recognised by the others? The one check a
+         * user recording a few takes per gesture gets before going live. */
+        int nearest = -1;
+        for (int k = 0; k < K; k++)
+            if (!isinf(d[k]) && (nearest < 0 || d[k] < d[nearest]))
+                nearest = k;
+        if (nearest >= 0) {
+            nn_total++;
+            nn_ok += nearest == cls[i];
+            if (nearest != cls[i] && progress && nn_shown++ < 10)
+                fprintf(progress, "dtw: %s (%s, frames %d-%d) is nearer to %s than to %s\n",
+                        ds->clips[src[i].clip].name, m->hdr.labels[cls[i]], src[i].first,
+                        src[i].first + src[i].n - 1, m->hdr.labels[nearest],
+                        isinf(d[cls[i]]) ? "any other of its own (none matches)"
+                                         : "the others of its own");
+        }
     }
+    if (progress && nn_total)
+        fprintf(progress, "dtw: each example against the others%s: %d of %d nearest to "
+                          "their own class\n",
+                subjects ? " (of other subjects)" : "", nn_ok, nn_total);
     float *tail = m->params + (size_t)N * stride;
     if (nsame == 0 && nother == 0) { /* one template: nothing to compare */
         tail[0] = 1.0f;
