@@ -364,6 +364,34 @@ static void test_header_rules(void)
     CHECK(sk_model_create(&m, &b, 1) == SK_EINVAL);
 }
 
+/* Parameters changed in memory after the checks (a caller writing through
+ * sk_model_params): a template of no valid class or length is skipped, not
+ * read out of bounds. */
+static void test_bad_in_memory(void)
+{
+    sk_model *m = build();
+    if (!m)
+        return;
+    const sk_model_config *a = &sk_model_header_get(m)->arch;
+    size_t stride = sk__dtw_stride(a);
+    float *p = sk_model_params(m);
+    p[0] = 99.0f;              /* class of template 0 */
+    p[stride + 1] = 1e9f;      /* length of template 1 */
+    p[2 * stride] = -1.0f;     /* class of template 2 */
+    struct sk__dtw_state *st = NULL;
+    CHECK(sk__dtw_state_new(&st, a) == 0);
+    float x[256] = {0}, dist[16], probs[4];
+    for (int t = 0; t < 40; t++) /* templates of 24-41 frames: 20 frames at least */
+        CHECK(sk__dtw_step(m, st, x, dist, probs) == 0);
+    CHECK(isinf(dist[0]) && isinf(dist[1]) && isinf(dist[2]));
+    CHECK(!isinf(dist[3]));
+    sk_dtw_summary sum;
+    CHECK(sk_model_dtw_summary(m, &sum) == 0);
+    CHECK_EQ_INT(sum.per_class[1] + sum.per_class[2] + sum.per_class[3], 6);
+    sk__dtw_state_free(st);
+    sk_model_destroy(m);
+}
+
 int main(void)
 {
     RUN(test_templates);
@@ -372,5 +400,6 @@ int main(void)
     RUN(test_window_is_stream);
     RUN(test_file);
     RUN(test_header_rules);
+    RUN(test_bad_in_memory);
     return check_report();
 }

@@ -247,6 +247,12 @@ int sk__dtw_step(const sk_model *m, struct sk__dtw_state *s, const float *x,
         s->z[k] = INFINITY;
     for (int n = 0; n < s->N; n++) {
         const float *tp = m->params + (size_t)n * stride;
+        if (!(tp[0] >= 0 && tp[0] < (float)s->K && tp[1] >= SK__DTW_MIN_LEN &&
+              tp[1] <= (float)s->L)) { /* changed in memory past sk__dtw_check */
+            if (dist)
+                dist[n] = INFINITY;
+            continue;
+        }
         int cls = (int)tp[0], len = (int)tp[1];
         size_t o = (size_t)n * L;
         float dn = template_step(tp + SK__DTW_HEAD, len, s->C, x, cc + o, cp + o,
@@ -303,6 +309,9 @@ int sk_model_dtw_summary(const sk_model *m, sk_dtw_summary *out)
     out->min_len = a->window;
     for (int n = 0; n < a->hidden; n++) {
         const float *tp = m->params + (size_t)n * stride;
+        if (!is_int_in(tp[0], 0, a->classes - 1) ||
+            !is_int_in(tp[1], SK__DTW_MIN_LEN, a->window))
+            continue; /* changed in memory past sk__dtw_check: not counted */
         int len = (int)tp[1];
         out->per_class[(int)tp[0]]++;
         out->min_len = len < out->min_len ? len : out->min_len;
