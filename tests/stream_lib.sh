@@ -118,6 +118,23 @@ wait_exit() {
     return 0
 }
 
+# start_record OUT ERR ARGS...: record --listen on a fresh port into OUT,
+# stderr into ERR; sets REC_PORT and RECPID. Retries on a port race; returns
+# 1 (REC_PORT empty) if it never started.
+start_record() {
+    local out=$1 err=$2 try
+    shift 2
+    for try in 1 2 3; do
+        REC_PORT=$(free_port)
+        "$BIN" record --listen "127.0.0.1:$REC_PORT" --out "$out" "$@" 2>"$err" &
+        RECPID=$!
+        PIDS+=("$RECPID")
+        wait_bound tcp "$REC_PORT" "$RECPID" && return 0
+    done
+    REC_PORT=""
+    return 1
+}
+
 # start_recognize NAME proto(tcp|udp) ARGS...: recognize --listen on a fresh
 # port; sets PORT and RPID, stderr into $TMP/NAME.err. Retries on a port race.
 start_recognize() {

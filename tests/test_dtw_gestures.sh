@@ -16,17 +16,9 @@ MSR=$DATA/msr_action3d
 # record SOURCE OUT: what a user does: `skelact record` while the sensor
 # (here a replay of SOURCE) sends one performance.
 record() {
-    local port="" try
-    for try in 1 2 3; do
-        port=$(free_port)
-        "$BIN" record --listen "127.0.0.1:$port" --out "$2" --exit-on-eof 2>"$TMP/record.err" &
-        RECPID=$!
-        PIDS+=("$RECPID")
-        wait_bound tcp "$port" "$RECPID" && break
-        port=""
-    done
-    [ -n "$port" ] || { bad "record did not start: $(cat "$TMP/record.err")"; return 1; }
-    timeout 60 "$BIN" replay "$1" --to "127.0.0.1:$port" --speed 0 >/dev/null 2>&1
+    start_record "$2" "$TMP/record.err" --exit-on-eof ||
+        { bad "record did not start: $(cat "$TMP/record.err")"; return 1; }
+    timeout 60 "$BIN" replay "$1" --to "127.0.0.1:$REC_PORT" --speed 0 >/dev/null 2>&1
     wait_exit "$RECPID" 30
     [ "$RC" = 0 ] || bad "record $2: exit status $RC"
 }

@@ -83,17 +83,8 @@ reverse connect_seed "--proto seed" "--proto seed --speed 0"
 reverse connect_seed_padded "--proto seed" "--proto seed --seed-pad 1000 --speed 0"
 
 # ---- record, then replay the recording: the same frames ---------------------
-rec_port=""
-for try in 1 2 3; do
-    rec_port=$(free_port)
-    "$BIN" record --listen "127.0.0.1:$rec_port" --out "$TMP/take.skrec" --exit-on-eof 2>"$TMP/record.err" &
-    RECPID=$!
-    PIDS+=("$RECPID")
-    wait_bound tcp "$rec_port" "$RECPID" && break
-    rec_port=""
-done
-if [ -n "$rec_port" ]; then
-    timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$rec_port" --proto binary --speed 0 2>"$TMP/rec.replay.err"
+if start_record "$TMP/take.skrec" "$TMP/record.err" --exit-on-eof; then
+    timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$REC_PORT" --proto binary --speed 0 2>"$TMP/rec.replay.err"
     wait_exit "$RECPID" 30
     check_eq "record: exit status" "$RC" 0
     check_eq "record: frames" "$(value frames "$TMP/record.err")" "$N1"
@@ -102,14 +93,8 @@ if [ -n "$rec_port" ]; then
     roundtrip skrec_rate tcp "--proto text" "--proto text --speed 10 --format skrec" "$N1" "$TMP/take.skrec"
     # Frame for frame: record the recording's replay and compare the joints
     # as text (replay --proto text to a recorder is lossless at %.9g).
-    for try in 1 2 3; do
-        rec_port=$(free_port)
-        "$BIN" record --listen "127.0.0.1:$rec_port" --out "$TMP/take2.skrec" --exit-on-eof 2>"$TMP/record2.err" &
-        RECPID=$!
-        PIDS+=("$RECPID")
-        wait_bound tcp "$rec_port" "$RECPID" && break
-    done
-    timeout 60 "$BIN" replay "$TMP/take.skrec" --to "127.0.0.1:$rec_port" --proto binary --speed 0 2>/dev/null
+    start_record "$TMP/take2.skrec" "$TMP/record2.err" --exit-on-eof
+    timeout 60 "$BIN" replay "$TMP/take.skrec" --to "127.0.0.1:$REC_PORT" --proto binary --speed 0 2>/dev/null
     wait_exit "$RECPID" 30
     check_eq "record of the recording: frames" "$(value frames "$TMP/record2.err")" "$N1"
     # Frame for frame: both recordings and the CSV hold the same joints
@@ -135,14 +120,8 @@ else
 fi
 
 # ---- record --frames N stops after N frames ----------------------------------
-for try in 1 2 3; do
-    rec_port=$(free_port)
-    "$BIN" record --listen "127.0.0.1:$rec_port" --out "$TMP/ten.skrec" --frames 10 2>"$TMP/record10.err" &
-    RECPID=$!
-    PIDS+=("$RECPID")
-    wait_bound tcp "$rec_port" "$RECPID" && break
-done
-timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$rec_port" --proto binary --speed 0 2>/dev/null
+start_record "$TMP/ten.skrec" "$TMP/record10.err" --frames 10
+timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$REC_PORT" --proto binary --speed 0 2>/dev/null
 wait_exit "$RECPID" 30
 check_eq "record --frames 10: exit status" "$RC" 0
 check_eq "record --frames 10: frames" "$(value frames "$TMP/record10.err")" 10
@@ -221,15 +200,9 @@ if start_recognize joints25 tcp --proto text --joints 25; then
 fi
 
 # ---- record stopped by SIGINT: the file is whole and replays ----------------
-for try in 1 2 3; do
-    rec_port=$(free_port)
-    "$BIN" record --listen "127.0.0.1:$rec_port" --out "$TMP/int.skrec" 2>"$TMP/recint.err" &
-    RECPID=$!
-    PIDS+=("$RECPID")
-    wait_bound tcp "$rec_port" "$RECPID" && break
-done
-timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$rec_port" --proto binary --speed 0 2>/dev/null
-wait_drained "$rec_port"
+start_record "$TMP/int.skrec" "$TMP/recint.err"
+timeout 60 "$BIN" replay "$TAKE" --to "127.0.0.1:$REC_PORT" --proto binary --speed 0 2>/dev/null
+wait_drained "$REC_PORT"
 kill -INT "$RECPID"
 wait_exit "$RECPID" 10
 check_eq "record SIGINT: exit status" "$RC" 0
