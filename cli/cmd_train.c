@@ -24,6 +24,7 @@ static void usage(FILE *out)
         "  [--clip X] [--warmup N] [--seed S] [--threads N] [--patience N] [--ema D]\n"
         "  [--label-smoothing X]\n"
         "  [--ensemble N] [--skip-onset N] [--skip-after N] [--lead N] [--stride N]\n"
+        "  [--null-weight X]\n"
         "  [--aug SPEC|none] [--mirror] [--mirror-map A:B,...] [--no-rotate]\n"
         "  [--retarget] [--root-motion]\n"
         "  [--frame-norm] [--smooth A] [--threshold P] [--min-frames N]\n"
@@ -53,7 +54,8 @@ static void usage(FILE *out)
         "in a move's first N frames, --skip-after N the null windows ending\n"
         "within N frames after a move, --lead N labels the null windows ending\n"
         "in the N frames before a move with that move (report it as it starts),\n"
-        "--stride N keeps every N-th window\n"
+        "--stride N keeps every N-th window, --null-weight X weighs the loss\n"
+        "of null-class windows by X (the others 1)\n"
         "(training samples only; validation scores every window).\n"
         "--retarget gives every bone the joint set's typical length (its\n"
         "direction kept), so bodies of other proportions look alike.\n"
@@ -166,7 +168,8 @@ int sk_cmd_train(int argc, char **argv)
         threads = 2, patience = 20, ensemble = -1, skip_onset = 0, skip_after = 0, lead = 0,
         stride = 1, frame_norm = 0, retarget = 0, root_motion = 0, min_frames = 3, refractory = -1, warmup = 3, mirror_sym = 0, no_rotate = 0, no_velocity = -1;
     double smooth = 0.5, threshold = 0.6, lr = 3e-3, wd = 1e-2, dropout = 0.5, clip = 5.0, seed_d = 1, ema = 0.99,
-           label_smoothing = 0.0, reject_q = 0.9, temperature = 0.0;
+           label_smoothing = 0.0, reject_q = 0.9, temperature = 0.0,
+           null_weight = 1.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -265,6 +268,8 @@ int sk_cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--label-smoothing"))
             bad = cli_parse_double(v, &label_smoothing) ||
                   !(label_smoothing >= 0.0 && label_smoothing < 1.0);
+        else if (!strcmp(a, "--null-weight"))
+            bad = cli_parse_double(v, &null_weight) || !(null_weight > 0.0 && null_weight <= 100.0);
         else if (!strcmp(a, "--temperature"))
             bad = cli_parse_double(v, &temperature) || !(temperature > 0.0 && temperature < 1e6);
         else if (!strcmp(a, "--reject-quantile"))
@@ -357,6 +362,7 @@ int sk_cmd_train(int argc, char **argv)
     cfg.skip_after = skip_after;
     cfg.lead = lead;
     cfg.stride = stride;
+    cfg.null_weight = (float)null_weight;
     sk__augment_none(&cfg.aug);
     /* Defaults: rotation, anisotropic scale, jitter; for clips crop + warp. */
     cfg.aug.rotate = (float)(15.0 * 3.14159265358979 / 180.0);

@@ -23,6 +23,9 @@ typedef struct worker {
     sk_trainer *tr;
     float *x;       /* (max_batch, W, C) */
     int *y;         /* (max_batch) */
+    float *wt;      /* (max_batch) loss weights, or NULL: 1 each */
+    float null_weight; /* wt of a null-class window (the others 1) */
+    double wsum;    /* the share's summed weights */
     sk_body *bodies; /* (W) scratch */
     const sk_body **ptrs; /* (W) */
     float *probs;   /* (max_batch, K) */
@@ -67,6 +70,10 @@ static int worker_fill(worker *w)
         if (rc)
             return rc;
         w->y[i] = label;
+        if (w->train && w->wt) {
+            w->wt[i] = label == 0 ? w->null_weight : 1.0f;
+            w->wsum += w->wt[i];
+        }
     }
     return 0;
 }
@@ -77,12 +84,13 @@ static void *worker_run(void *arg)
     w->loss = 0.0;
     w->correct = 0;
     w->rc = 0;
+    w->wsum = 0.0;
     if (w->count == 0)
         return NULL;
     if ((w->rc = worker_fill(w)))
         return NULL;
     if (w->train) {
-        w->rc = sk_trainer_step(w->tr, w->x, w->y, NULL, w->count, w->dropout,
+        w->rc = sk_trainer_step(w->tr, w->x, w->y, w->wt, w->count, w->dropout,
                                 &w->drop_rng, &w->loss, &w->correct);
         return NULL;
     }
@@ -295,6 +303,11 @@ int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
         w->ptrs = malloc((size_t)W * sizeof *w->ptrs);
         if (!w->x || !w->y || !w->probs || !w->bodies || !w->ptrs)
             goto fail;
+        if (cfg->null_weight > 0.0f && cfg->null_weight != 1.0f) {
+            w->null_weight = cfg->null_weight;
+            if (!(w->wt = malloc((size_t)eval_batch * sizeof *w->wt)))
+                goto fail;
+        }
         sk_rng_seed(&w->drop_rng, mix(cfg->seed, 0x5eed0000ull + (uint64_t)i));
         w->W = W;
         w->C = C;
@@ -344,7 +357,13 @@ int sk__train_run(sk_model *m, const sk__dataset *train, const sk__dataset *val,
                 loss += ws[i].loss;
                 correct += ws[i].correct;
             }
-            sk_grads_scale(g, np, 1.0f / (float)cnt);
+            double total = cnt; /* the weighted mean: over the weights' sum */
+            if (ws[0].wt) {
+                total = 0.0;
+                for (int i = 0; i < nth; i++)
+                    total += ws[i].wsum;
+            }
+            sk_grads_scale(g, np, total > 0.0 ? (float)(1.0 / total) : 0.0f);
             if (cfg->clip_norm > 0.0f)
                 sk_grads_clip(g, np, cfg->clip_norm);
             sk_adam_step(&adam, params, g, (float)lr_at(cfg, step, steps_per_epoch),
@@ -411,6 +430,7 @@ fail:
         sk_trainer_destroy(ws[i].tr);
         free(ws[i].x);
         free(ws[i].y);
+        free(ws[i].wt);
         free(ws[i].probs);
         free(ws[i].bodies);
         free(ws[i].ptrs);

@@ -144,6 +144,9 @@ typedef struct sk__train_config {
                            before a move's first frame with that move (the
                            move is under way before its labelled start; 0:
                            off) */
+    float null_weight;  /* loss weight of a window of class 0 (the others 1;
+                           gradients scaled by the batch's summed weight);
+                           0 or 1: all windows 1 */
 } sk__train_config;
 
 typedef struct sk__train_result {
