@@ -197,7 +197,7 @@ int sk_cmd_train(int argc, char **argv)
             continue;
         }
         if (!strcmp(a, "--no-velocity") || !strcmp(a, "--velocity")) {
-            no_velocity = a[2] == 'n' ? 1 : 0;
+            no_velocity = !strcmp(a, "--no-velocity");
             continue;
         }
         if (i + 1 >= argc)

@@ -28,6 +28,14 @@ static int is_int_in(float v, int lo, int hi)
     return v >= (float)lo && v <= (float)hi && v == floorf(v);
 }
 
+/* A template's class and length as sk__dtw_check requires them: what the
+ * step and the summary skip otherwise (parameters changed in memory). */
+static int template_valid(const sk_model_config *a, const float *tp)
+{
+    return is_int_in(tp[0], 0, a->classes - 1) &&
+           is_int_in(tp[1], SK__DTW_MIN_LEN, a->window);
+}
+
 int sk__dtw_check(const sk_model *m, char *err, size_t errlen)
 {
     const sk_model_config *a = &m->hdr.arch;
@@ -247,8 +255,7 @@ int sk__dtw_step(const sk_model *m, struct sk__dtw_state *s, const float *x,
         s->z[k] = INFINITY;
     for (int n = 0; n < s->N; n++) {
         const float *tp = m->params + (size_t)n * stride;
-        if (!(tp[0] >= 0 && tp[0] < (float)s->K && tp[1] >= SK__DTW_MIN_LEN &&
-              tp[1] <= (float)s->L)) { /* changed in memory past sk__dtw_check */
+        if (!template_valid(a, tp)) { /* changed in memory past sk__dtw_check */
             if (dist)
                 dist[n] = INFINITY;
             continue;
@@ -309,8 +316,7 @@ int sk_model_dtw_summary(const sk_model *m, sk_dtw_summary *out)
     out->min_len = a->window;
     for (int n = 0; n < a->hidden; n++) {
         const float *tp = m->params + (size_t)n * stride;
-        if (!is_int_in(tp[0], 0, a->classes - 1) ||
-            !is_int_in(tp[1], SK__DTW_MIN_LEN, a->window))
+        if (!template_valid(a, tp))
             continue; /* changed in memory past sk__dtw_check: not counted */
         int len = (int)tp[1];
         out->per_class[(int)tp[0]]++;

@@ -771,11 +771,15 @@ int sk_model_infer_batch(sk_model *m, int n, const float *x, float *probs)
 {
     if (!m || !x || !probs || n < 1 || n > SK_INFER_MAX_BATCH)
         return SK_EINVAL;
-    for (int i = 0; m->dtw && i < n; i++) { /* no batched form */
+    if (m->dtw) { /* no batched form: one window after the other */
         size_t wc = (size_t)m->hdr.arch.window * (size_t)m->hdr.arch.input;
-        int rc = sk__dtw_infer(m, x + (size_t)i * wc, probs + (size_t)i * m->hdr.arch.classes);
-        if (rc || i == n - 1)
-            return rc;
+        for (int i = 0; i < n; i++) {
+            int rc = sk__dtw_infer(m, x + (size_t)i * wc,
+                                   probs + (size_t)i * m->hdr.arch.classes);
+            if (rc)
+                return rc;
+        }
+        return 0;
     }
     struct sk__infer *s = m->infer;
     if (!s)
